@@ -1,0 +1,38 @@
+"""Data: MedMNIST with checksums, class-per-folder images, tf.data pipelines."""
+
+from medimgkit.data.download import ChecksumError, DataUnavailableError, md5sum
+from medimgkit.data.folder import load_image_folder, save_image_folder
+from medimgkit.data.medmnist import (
+    SPLITS,
+    class_names,
+    dataset_info,
+    load_medmnist,
+    load_medmnist_splits,
+    medmnist_path,
+)
+from medimgkit.data.pipeline import (
+    as_dataset,
+    class_balance,
+    class_weights,
+    stratified_subset,
+    to_float,
+)
+
+__all__ = [
+    "SPLITS",
+    "ChecksumError",
+    "DataUnavailableError",
+    "as_dataset",
+    "class_balance",
+    "class_names",
+    "class_weights",
+    "dataset_info",
+    "load_image_folder",
+    "load_medmnist",
+    "load_medmnist_splits",
+    "md5sum",
+    "medmnist_path",
+    "save_image_folder",
+    "stratified_subset",
+    "to_float",
+]

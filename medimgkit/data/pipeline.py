@@ -1,0 +1,100 @@
+"""From uint8 arrays to model-ready tensors and ``tf.data`` pipelines."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """Scale uint8 images to float32 in [0, 1] with a channel axis.
+
+    ``(N, H, W)`` becomes ``(N, H, W, 1)``; ``(N, H, W, C)`` keeps its channels.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"expected uint8 images, got dtype {images.dtype}")
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise ValueError(f"expected images of shape (N, H, W) or (N, H, W, C), got {images.shape}")
+    return images.astype(np.float32) / 255.0
+
+
+def as_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int = 32,
+    shuffle: bool = True,
+    seed: int = 0,
+):
+    """A batched, cached, shuffled, prefetched ``tf.data.Dataset``.
+
+    Images are decoded and scaled once (``to_float``) and cached in memory;
+    each epoch reshuffles with a seeded order, so runs are reproducible.
+
+    Parameters
+    ----------
+    images : uint8 array, (N, H, W) or (N, H, W, C)
+    labels : int array, (N,)
+    batch_size : int
+    shuffle : bool
+        Shuffle every epoch (training); keep ``False`` for evaluation.
+    seed : int
+
+    Returns
+    -------
+    tf.data.Dataset yielding ``(float32 (B, H, W, C), int64 (B,))``
+    """
+    import tensorflow as tf
+
+    x = to_float(images)
+    y = np.asarray(labels).astype(np.int64)
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} images but {len(y)} labels")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def class_weights(labels: np.ndarray) -> dict[int, float]:
+    """Balanced class weights ``n / (k * count_c)`` for Keras ``class_weight``.
+
+    >>> class_weights(np.array([0, 1, 1, 1]))
+    {0: 2.0, 1: 0.6666666666666666}
+    """
+    labels = np.asarray(labels).ravel()
+    classes, counts = np.unique(labels, return_counts=True)
+    if len(classes) < 2:
+        raise ValueError(f"class weights need at least two classes, found {classes.tolist()}")
+    n, k = len(labels), len(classes)
+    return {int(c): float(n / (k * m)) for c, m in zip(classes, counts)}
+
+
+def class_balance(labels: np.ndarray, names: list[str] | None = None) -> dict[str, int]:
+    """Count of each class, keyed by name (or by label when ``names`` is None)."""
+    labels = np.asarray(labels).ravel()
+    classes, counts = np.unique(labels, return_counts=True)
+    return {(names[int(c)] if names else str(int(c))): int(m) for c, m in zip(classes, counts)}
+
+
+def stratified_subset(
+    images: np.ndarray, labels: np.ndarray, fraction: float, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep ``fraction`` of each class (at least one image per class), seeded.
+
+    Used for quick mode and for the small-data experiments.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        n = max(1, int(round(fraction * len(idx))))
+        keep.append(rng.choice(idx, size=n, replace=False))
+    order = np.sort(np.concatenate(keep))
+    return images[order], labels[order]

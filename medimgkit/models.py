@@ -1,0 +1,88 @@
+"""The book's models, built with the functional API and an explicit ``keras.Input``.
+
+An explicit input gives every layer a symbolic output, which Grad-CAM needs
+to connect a convolutional feature map to the prediction.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def _check_shape(input_shape: tuple[int, ...]) -> tuple[int, int, int]:
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"input_shape must be (height, width, channels), got {input_shape!r}")
+    return shape  # type: ignore[return-value]
+
+
+def article_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 2) -> keras.Model:
+    """The source article's CNN exactly as printed, kept as the baseline.
+
+    ``Conv2D(32, 3x3, relu) -> MaxPooling2D(2) -> Flatten -> Dense(2, softmax)``.
+    One convolution layer (the article's text says two). Output: class
+    probabilities, float32 ``(N, num_classes)``.
+    """
+    shape = _check_shape(input_shape)
+    inputs = keras.Input(shape=shape, name="image")
+    x = layers.Conv2D(32, (3, 3), activation="relu", name="conv")(inputs)
+    x = layers.MaxPooling2D((2, 2), name="pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="article_cnn")
+
+
+def augmentation(seed: int = 0, rotation: float = 0.05, contrast: float = 0.2) -> keras.Sequential:
+    """Light augmentation for grey ultrasound/X-ray images; active in training only.
+
+    Horizontal flips (left/right breast views are mirror images), rotations of
+    up to ``rotation`` turns (0.05 = 18 degrees), small shifts and contrast
+    changes. No vertical flip: anatomy has an up and a down.
+    """
+    return keras.Sequential(
+        [
+            layers.RandomFlip("horizontal", seed=seed),
+            layers.RandomRotation(rotation, fill_mode="reflect", seed=seed + 1),
+            layers.RandomTranslation(0.08, 0.08, fill_mode="reflect", seed=seed + 2),
+            layers.RandomContrast(contrast, seed=seed + 3),
+        ],
+        name="augmentation",
+    )
+
+
+def _conv_block(x, filters: int, name: str):
+    for i in (1, 2):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{i}")(x)
+        x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+        x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
+    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+
+
+def improved_cnn(
+    input_shape: tuple[int, int, int] = (28, 28, 1),
+    num_classes: int = 2,
+    width: int = 32,
+    blocks: int = 3,
+    dropout: float = 0.3,
+    augment: bool = True,
+    seed: int = 0,
+) -> keras.Model:
+    """A stronger CNN: augmentation, conv-BN-ReLU blocks, global pooling, dropout.
+
+    Each block is two 3x3 convolutions with batch normalisation and ReLU, then
+    2x2 max pooling; the width doubles per block. Global average pooling
+    replaces ``Flatten`` so the head has few parameters. Output: class
+    probabilities, float32 ``(N, num_classes)``.
+    """
+    shape = _check_shape(input_shape)
+    if blocks < 1 or min(shape[:2]) < 2**blocks:
+        raise ValueError(f"{blocks} pooling blocks do not fit an input of {shape[:2]} pixels")
+    inputs = keras.Input(shape=shape, name="image")
+    x = augmentation(seed)(inputs) if augment else inputs
+    for b in range(blocks):
+        x = _conv_block(x, width * 2**b, name=f"block{b + 1}")
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="improved_cnn")

@@ -1,0 +1,109 @@
+"""Plots a reader would rather look at than read: curves, ROC, confusion, images, Grad-CAM."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from medimgkit.explain import overlay
+from medimgkit.metrics import roc_auc, roc_curve
+
+
+def plot_history(history, metrics: Sequence[str] = ("loss", "val_auc"), axes=None):
+    """Training curves from a Keras ``History`` (or its ``.history`` dict), one panel per metric.
+
+    Each panel shows the training metric and, when present, its ``val_`` twin.
+    Returns the figure.
+    """
+    hist = getattr(history, "history", history)
+    if axes is None:
+        fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2))
+    axes = np.atleast_1d(axes)
+    for ax, name in zip(axes, metrics):
+        base = name[4:] if name.startswith("val_") else name
+        for key in (base, "val_" + base):
+            if key in hist:
+                ax.plot(np.arange(1, len(hist[key]) + 1), hist[key], marker=".", label=key)
+        ax.set_xlabel("epoch")
+        ax.set_title(base)
+        ax.legend()
+    fig = axes[0].figure
+    fig.tight_layout()
+    return fig
+
+
+def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], positive: int = 1, positive_name: str | None = None, ax=None):
+    """ROC curves for several models: ``{"name": (y_true, y_score)}``; AUC in the legend."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 4.2))
+    for name, (y_true, y_score) in curves.items():
+        fpr, tpr, _ = roc_curve(y_true, y_score, positive=positive)
+        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc(y_true, y_score, positive):.3f})")
+    ax.plot([0, 1], [0, 1], "k:", lw=1, label="chance")
+    label = positive_name or f"class {positive}"
+    ax.set_xlabel("1 - specificity (false-positive rate)")
+    ax.set_ylabel(f"sensitivity for {label}")
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right", fontsize="small")
+    return ax.figure
+
+
+def plot_confusion(confusion: np.ndarray, class_names: Sequence[str], ax=None, title: str = ""):
+    """A confusion matrix with counts; rows are the truth, columns the prediction."""
+    cm = np.asarray(confusion)
+    if cm.shape != (len(class_names), len(class_names)):
+        raise ValueError(f"confusion shape {cm.shape} does not match {len(class_names)} class names")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.6, 3.2))
+    ax.imshow(cm, cmap="Blues")
+    for (i, j), v in np.ndenumerate(cm):
+        ax.text(j, i, str(int(v)), ha="center", va="center", color="white" if v > cm.max() / 2 else "black")
+    ax.set_xticks(range(len(class_names)), class_names)
+    ax.set_yticks(range(len(class_names)), class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return ax.figure
+
+
+def show_images(images: np.ndarray, labels: Sequence | None = None, class_names: Sequence[str] | None = None,
+                n: int = 8, cols: int = 8, titles: Sequence[str] | None = None):
+    """A grid of the first ``n`` images with their class names (or given titles) above."""
+    images = np.asarray(images)[:n]
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.8 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        img = images[i]
+        ax.imshow(img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img, cmap="gray")
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
+        elif labels is not None:
+            lab = int(np.asarray(labels)[i])
+            ax.set_title(class_names[lab] if class_names else str(lab), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradcam(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str] | None = None,
+                 cols: int = 6, alpha: float = 0.4):
+    """Images (top) and Grad-CAM overlays (below), ``cols`` pairs per row."""
+    images = np.asarray(images)
+    n = len(images)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(2 * rows, cols, figsize=(1.8 * cols, 3.8 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i in range(n):
+        r, c = divmod(i, cols)
+        img = images[i]
+        axes[2 * r, c].imshow(img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img, cmap="gray")
+        if titles is not None:
+            axes[2 * r, c].set_title(titles[i], fontsize=7)
+        axes[2 * r + 1, c].imshow(overlay(img, heatmaps[i], alpha=alpha))
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,149 @@
+"""Seeded, reproducible training with validation-AUC early stopping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+
+from medimgkit.config import set_seed
+from medimgkit.data.pipeline import as_dataset, class_weights, to_float
+from medimgkit.metrics import roc_auc
+
+
+class ValidationAUC(keras.callbacks.Callback):
+    """Computes ROC AUC of the positive class on validation data after each epoch.
+
+    The value is written to ``logs["val_auc"]`` so that a later callback
+    (early stopping) and the history see it.
+    """
+
+    def __init__(self, x_val: np.ndarray, y_val: np.ndarray, positive: int = 1, batch_size: int = 256):
+        super().__init__()
+        self.x_val = x_val
+        self.y_val = np.asarray(y_val)
+        self.positive = positive
+        self.batch_size = batch_size
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        probs = self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
+        score = probs[:, self.positive] if probs.shape[-1] > 1 else probs[:, 0]
+        if logs is not None:
+            logs["val_auc"] = roc_auc(self.y_val, score, positive=self.positive)
+
+
+def get_strategy():
+    """The best ``tf.distribute`` strategy here: TPU, several GPUs, or the default.
+
+    On Colab with a TPU this returns a ``TPUStrategy``; with more than one GPU
+    a ``MirroredStrategy``; otherwise the default (one device) strategy.
+    """
+    import tensorflow as tf
+
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    except (ValueError, RuntimeError, tf.errors.NotFoundError):
+        pass
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def fit(
+    build: Callable[[], keras.Model] | keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int = 30,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    balance: bool = True,
+    patience: int | None = 10,
+    positive: int = 1,
+    seed: int = 0,
+    strategy: Any = None,
+    verbose: int = 0,
+) -> tuple[keras.Model, keras.callbacks.History]:
+    """Compile and train a classifier reproducibly.
+
+    Parameters
+    ----------
+    build : callable returning an uncompiled ``keras.Model``, or a model
+        A callable is called after seeding (and inside ``strategy.scope()``),
+        so the initial weights are seeded too. Pass a callable when you use a
+        strategy.
+    train, val : (images, labels)
+        uint8 images ``(N, H, W)`` or ``(N, H, W, C)`` and int labels ``(N,)``.
+    epochs, batch_size, learning_rate : training settings (Adam optimiser).
+    balance : bool
+        Weight the loss by balanced class weights (see ``class_weights``).
+    patience : int or None
+        Stop when validation AUC has not improved for this many epochs and
+        restore the best weights. ``None`` trains all epochs, keeping the last.
+    positive : int
+        The positive class for validation AUC (0 = malignant in BreastMNIST).
+    seed : int
+        Seeds Python, NumPy, TensorFlow and the shuffle order.
+    strategy : tf.distribute.Strategy, optional
+        E.g. ``get_strategy()``; the model is built and compiled in its scope.
+
+    Returns
+    -------
+    (model, history): the trained model and its Keras history, whose
+    ``history.history["val_auc"]`` holds the validation AUC per epoch.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    set_seed(seed)
+    x_val = to_float(val[0])
+    y_val = np.asarray(val[1])
+    if isinstance(build, keras.Model):
+        if strategy is not None:
+            raise ValueError("with a strategy, pass a callable that builds the model, not a built model")
+        model = build
+        _compile(model, learning_rate)
+    elif callable(build):
+        import contextlib
+
+        scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+        with scope:
+            model = build()
+            _compile(model, learning_rate)
+    else:
+        raise TypeError(f"build must be a keras.Model or a callable, got {type(build).__name__}")
+    train_ds = as_dataset(train[0], train[1], batch_size=batch_size, shuffle=True, seed=seed)
+    callbacks: list[keras.callbacks.Callback] = [ValidationAUC(x_val, y_val, positive=positive)]
+    if patience is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_auc", mode="max", patience=patience, restore_best_weights=True
+            )
+        )
+    history = model.fit(
+        train_ds,
+        validation_data=(x_val, y_val),
+        epochs=epochs,
+        class_weight=class_weights(train[1]) if balance else None,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself, seeded
+        verbose=verbose,
+    )
+    return model, history
+
+
+def _compile(model: keras.Model, learning_rate: float) -> None:
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def predict_proba(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities, float32 ``(N, num_classes)``, for uint8 images."""
+    return model.predict(to_float(images), batch_size=batch_size, verbose=0)
