@@ -48,6 +48,25 @@ def find_last_conv_layer(model: keras.Model) -> keras.layers.Layer:
     )
 
 
+def _outer_output(model: keras.Model, layer: keras.layers.Layer):
+    """The layer's output tensor *in this model's graph*.
+
+    For a plain layer that is ``layer.output``. A nested model's ``output``
+    belongs to its own inner graph; the tensor that connects to the outer
+    model's inputs is the output of the node created when the outer model
+    called it.
+    """
+    candidates = [n.output_tensors[0] for n in reversed(getattr(layer, "_inbound_nodes", []))]
+    candidates.append(layer.output)
+    for tensor in candidates:
+        try:
+            keras.Model(model.inputs, tensor)
+        except ValueError:
+            continue
+        return tensor
+    raise ValueError(f"layer {layer.name!r} is not connected to the inputs of model {model.name!r}")
+
+
 def _score_head(model: keras.Model):
     """(tensor feeding the final Dense, that Dense) when the model ends in softmax/sigmoid."""
     last = model.layers[-1]
@@ -95,7 +114,7 @@ def grad_cam(
     if not _is_spatial(target):
         raise ValueError(f"layer {target.name!r} has output shape {target.output.shape}; Grad-CAM needs (N, H, W, C)")
     pre_head, head = _score_head(model)
-    outputs = [target.output, pre_head if head is not None else model.outputs[0]]
+    outputs = [_outer_output(model, target), pre_head if head is not None else model.outputs[0]]
     grad_model = keras.Model(model.inputs, outputs)
     tensor = tf.convert_to_tensor(x)
     with tf.GradientTape() as tape:

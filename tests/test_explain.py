@@ -1,0 +1,90 @@
+"""Grad-CAM on real trained models: shape, range, batching, nesting and errors."""
+
+import keras
+import numpy as np
+import pytest
+
+from medimgkit.data import to_float
+from medimgkit.explain import find_last_conv_layer, grad_cam, overlay
+
+
+def test_grad_cam_shape_range_and_layer(trained_cnn, breast):
+    model, _ = trained_cnn
+    x = to_float(breast["test"][0][:16])
+    cam = grad_cam(model, x)
+    assert cam.shape == (16, 28, 28) and cam.dtype == np.float32
+    assert cam.min() >= 0 and cam.max() <= 1
+    assert np.isclose(cam.reshape(16, -1).max(axis=1), 1).sum() >= 8  # most maps peak at 1
+    assert find_last_conv_layer(model).name == "block2_relu2"
+    explicit = grad_cam(model, x, layer="block2_relu2")
+    assert np.allclose(cam, explicit)
+
+
+def test_batched_equals_per_image(trained_cnn, breast):
+    model, _ = trained_cnn
+    x = to_float(breast["test"][0][:6])
+    batched = grad_cam(model, x, class_index=0)
+    single = np.stack([grad_cam(model, x[i : i + 1], class_index=0)[0] for i in range(6)])
+    assert np.allclose(batched, single, atol=1e-5)
+    per_image = grad_cam(model, x, class_index=np.array([0, 1, 0, 1, 0, 1]))
+    assert np.allclose(per_image[0::2], batched[0::2], atol=1e-5)
+
+
+def test_classes_give_different_maps(trained_cnn, breast):
+    model, _ = trained_cnn
+    x = to_float(breast["test"][0][:4])
+    assert not np.allclose(grad_cam(model, x, class_index=0), grad_cam(model, x, class_index=1))
+
+
+def test_sequential_model():
+    model = keras.Sequential(
+        [keras.Input((16, 16, 1)), keras.layers.Conv2D(4, 3, activation="relu", name="c"),
+         keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2, activation="softmax")]
+    )
+    x = np.random.default_rng(0).random((3, 16, 16, 1), dtype=np.float32)
+    cam = grad_cam(model, x)
+    assert cam.shape == (3, 16, 16)
+
+
+def test_nested_backbone():
+    inner_in = keras.Input((32, 32, 3))
+    h = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inner_in)
+    h = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(h)
+    backbone = keras.Model(inner_in, h, name="backbone")
+    inputs = keras.Input((32, 32, 3))
+    z = backbone(inputs)
+    z = keras.layers.GlobalAveragePooling2D()(z)
+    outputs = keras.layers.Dense(2, activation="softmax")(z)
+    model = keras.Model(inputs, outputs)
+    assert find_last_conv_layer(model).name == "backbone"
+    x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
+    cam = grad_cam(model, x)
+    assert cam.shape == (2, 32, 32) and np.all(np.isfinite(cam))
+
+
+def test_no_conv_layer_is_a_clear_error():
+    inputs = keras.Input((8,))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(inputs), name="mlp")
+    with pytest.raises(ValueError, match="'mlp' has no layer with a 4-D"):
+        grad_cam(model, np.zeros((1, 8), np.float32).reshape(1, 8, 1, 1))
+
+
+def test_bad_arguments(trained_cnn, breast):
+    model, _ = trained_cnn
+    x = to_float(breast["test"][0][:2])
+    with pytest.raises(ValueError, match="outside 0..1"):
+        grad_cam(model, x, class_index=5)
+    with pytest.raises(ValueError, match=r"\(N, H, W, C\)"):
+        grad_cam(model, x[0, :, :, 0])
+    with pytest.raises(ValueError, match="gap"):
+        grad_cam(model, x, layer="gap")
+
+
+def test_overlay(breast):
+    img = breast["test"][0][0]
+    heat = np.zeros((28, 28), np.float32)
+    heat[10:15, 10:15] = 1
+    out = overlay(img, heat)
+    assert out.shape == (28, 28, 3) and out.min() >= 0 and out.max() <= 1
+    with pytest.raises(ValueError, match="differ in size"):
+        overlay(img, heat[:10])

@@ -1,0 +1,41 @@
+import keras
+import numpy as np
+import pytest
+
+from medimgkit.models import article_cnn, augmentation, improved_cnn
+
+
+def test_article_cnn_is_exactly_as_printed():
+    model = article_cnn((28, 28, 1))
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["InputLayer", "Conv2D", "MaxPooling2D", "Flatten", "Dense"]
+    conv, dense = model.get_layer("conv"), model.get_layer("probabilities")
+    assert conv.filters == 32 and conv.kernel_size == (3, 3) and conv.activation.__name__ == "relu"
+    assert dense.units == 2 and dense.activation.__name__ == "softmax"
+    # 3*3*1*32 + 32 conv parameters, (13*13*32)*2 + 2 dense parameters
+    assert model.count_params() == 320 + 13 * 13 * 32 * 2 + 2
+
+
+def test_improved_cnn_shapes_and_probabilities():
+    model = improved_cnn((64, 64, 1), num_classes=3, width=8, blocks=3)
+    x = np.random.default_rng(0).random((5, 64, 64, 1), dtype=np.float32)
+    p = model.predict(x, verbose=0)
+    assert p.shape == (5, 3)
+    assert np.allclose(p.sum(axis=1), 1, atol=1e-5)
+    assert isinstance(model.inputs[0], keras.KerasTensor)
+
+
+def test_augmentation_only_in_training():
+    model = improved_cnn((28, 28, 1), width=4, blocks=1)
+    x = np.random.default_rng(1).random((2, 28, 28, 1), dtype=np.float32)
+    assert np.allclose(model(x, training=False), model(x, training=False))
+    aug = augmentation(seed=0)
+    assert not np.allclose(aug(x, training=True), x)
+    assert np.allclose(aug(x, training=False), x)
+
+
+def test_bad_shapes_are_named():
+    with pytest.raises(ValueError, match=r"\(28, 28\)"):
+        article_cnn((28, 28))
+    with pytest.raises(ValueError, match="4 pooling blocks"):
+        improved_cnn((8, 8, 1), blocks=4)

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from medimgkit.metrics import roc_auc
+from medimgkit.models import article_cnn, improved_cnn
+from medimgkit.train import fit, get_strategy, predict_proba
+
+
+def _small(breast):
+    (x, y), (xv, yv) = breast["train"], breast["val"]
+    return (x[:200], y[:200]), (xv, yv)
+
+
+def test_seeded_runs_are_identical(breast):
+    train, val = _small(breast)
+    runs = []
+    for _ in range(2):
+        model, history = fit(
+            lambda: improved_cnn((28, 28, 1), width=4, blocks=1), train, val,
+            epochs=2, positive=0, seed=7, patience=None,
+        )
+        runs.append((history.history["val_auc"], predict_proba(model, val[0])))
+    assert runs[0][0] == runs[1][0]
+    assert np.array_equal(runs[0][1], runs[1][1])
+
+
+def test_history_has_validation_auc_and_best_weights_restored(breast):
+    train, val = _small(breast)
+    model, history = fit(lambda: article_cnn(), train, val, epochs=4, positive=0, patience=2, seed=0)
+    aucs = history.history["val_auc"]
+    assert 1 <= len(aucs) <= 4 and all(0 <= a <= 1 for a in aucs)
+    final = roc_auc(val[1], predict_proba(model, val[0]), positive=0)
+    assert np.isclose(final, max(aucs), atol=1e-6)
+
+
+def test_strategy_builds_in_scope(breast):
+    train, val = _small(breast)
+    strategy = get_strategy()
+    model, history = fit(lambda: article_cnn(), train, val, epochs=1, strategy=strategy, positive=0)
+    assert len(history.history["loss"]) == 1
+    with pytest.raises(ValueError, match="callable"):
+        fit(article_cnn(), train, val, epochs=1, strategy=strategy)
+    with pytest.raises(ValueError, match="epochs must be at least 1, got 0"):
+        fit(article_cnn, train, val, epochs=0)
+    with pytest.raises(TypeError, match="str"):
+        fit("article_cnn", train, val, epochs=1)
+
+
+def test_class_weights_raise_minority_sensitivity(breast):
+    """Balanced weights trade specificity for sensitivity on the minority (malignant) class."""
+    from medimgkit.metrics import binary_report
+
+    train, val = breast["train"], breast["val"]
+    sens = {}
+    for balance in (False, True):
+        model, _ = fit(lambda: article_cnn(), train, val, epochs=3, positive=0, balance=balance,
+                       seed=0, patience=None)
+        sens[balance] = binary_report(val[1], predict_proba(model, val[0]), positive=0, n_boot=0)["sensitivity"]
+    assert sens[True] >= sens[False]

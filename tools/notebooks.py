@@ -1,0 +1,104 @@
+"""Author and check the book's notebooks.
+
+Every chapter's first code cell installs medimgkit on Colab, at the pinned
+git reference below, and does nothing elsewhere. ``COLAB_SPEC`` is the one
+place that reference is set:
+
+    python tools/notebooks.py sync    # rewrite every chapter's Colab cell
+    python tools/notebooks.py check   # fail if any chapter's cell differs
+
+Chapters are written as plain ``.ipynb`` with no outputs; ``write_notebook``
+builds one from a list of cells.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+REPO_URL = "https://github.com/everything-is-a-mapping/everything-is-a-mapping"
+REF = "main"
+COLAB_SPEC = f"medimgkit[medical,widgets] @ git+{REPO_URL}@{REF}"
+
+COLAB_CELL = f'''# On Colab, install this book's package (medimgkit); elsewhere this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    %pip install -q "{COLAB_SPEC}"'''
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+
+
+def _cell(kind: str, source: str, tags: list[str] | None = None):
+    if kind == "md":
+        cell = nbformat.v4.new_markdown_cell(source.strip("\n"))
+    elif kind == "code":
+        cell = nbformat.v4.new_code_cell(source.strip("\n"))
+    else:
+        raise ValueError(f"cell kind must be 'md' or 'code', got {kind!r}")
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def write_notebook(path: str | Path, cells: list[tuple]) -> Path:
+    """Write a chapter: ``cells`` is a list of ``(kind, source)`` or ``(kind, source, tags)``.
+
+    The first cell must be the title (Markdown ``# ...``); the Colab install
+    cell is inserted right after it.
+    """
+    nb = nbformat.v4.new_notebook()
+    built = [_cell(*c) for c in cells]
+    if not built or built[0].cell_type != "markdown" or not built[0].source.startswith("# "):
+        raise ValueError(f"{path}: the first cell must be a Markdown title '# ...'")
+    colab = _cell("code", COLAB_CELL, ["remove-cell"])
+    nb.cells = [built[0], colab, *built[1:]]
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+        "colab": {"provenance": []},
+    }
+    nbformat.validate(nb)
+    path = Path(path)
+    nbformat.write(nb, path)
+    return path
+
+
+def chapters() -> list[Path]:
+    return sorted(p for p in BOOK.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def colab_cell(nb) -> str | None:
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    return code[0].source if code else None
+
+
+def sync() -> None:
+    for path in chapters():
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        if code and "google.colab" in code[0].source:
+            code[0].source = COLAB_CELL
+            nbformat.write(nb, path)
+
+
+def check() -> list[str]:
+    bad = []
+    for path in chapters():
+        nb = nbformat.read(path, as_version=4)
+        if colab_cell(nb) != COLAB_CELL:
+            bad.append(f"{path}: first code cell is not the Colab install cell of tools/notebooks.py")
+    return bad
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["sync"]:
+        sync()
+    elif sys.argv[1:] == ["check"]:
+        problems = check()
+        print("\n".join(problems) or "all chapters carry the Colab install cell")
+        sys.exit(1 if problems else 0)
+    else:
+        sys.exit("usage: python tools/notebooks.py sync|check")
