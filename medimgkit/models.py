@@ -51,10 +51,12 @@ def augmentation(seed: int = 0, rotation: float = 0.05, contrast: float = 0.2) -
     )
 
 
-def _conv_block(x, filters: int, name: str):
+def _conv_block(x, filters: int, name: str, regularizer=None):
     for i in (1, 2):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{i}")(x)
-        x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+        x = layers.Conv2D(
+            filters, 3, padding="same", use_bias=False, kernel_regularizer=regularizer, name=f"{name}_conv{i}"
+        )(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
         x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
     return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
 
@@ -67,6 +69,7 @@ def improved_cnn(
     dropout: float = 0.3,
     augment: bool = True,
     seed: int = 0,
+    l2: float = 0.0,
 ) -> keras.Model:
     """A stronger CNN: augmentation, conv-BN-ReLU blocks, global pooling, dropout.
 
@@ -74,15 +77,23 @@ def improved_cnn(
     2x2 max pooling; the width doubles per block. Global average pooling
     replaces ``Flatten`` so the head has few parameters. Output: class
     probabilities, float32 ``(N, num_classes)``.
+
+    ``dropout=0`` and ``augment=False`` switch those regularisers off; ``l2 > 0``
+    adds ``l2 * sum(w**2)`` of every convolution and dense kernel to the loss.
     """
     shape = _check_shape(input_shape)
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    if l2 < 0:
+        raise ValueError(f"l2 must be >= 0, got {l2!r}")
+    reg = keras.regularizers.L2(l2) if l2 > 0 else None
     if blocks < 1 or min(shape[:2]) < 2**blocks:
         raise ValueError(f"{blocks} pooling blocks do not fit an input of {shape[:2]} pixels")
     inputs = keras.Input(shape=shape, name="image")
     x = augmentation(seed)(inputs) if augment else inputs
     for b in range(blocks):
-        x = _conv_block(x, width * 2**b, name=f"block{b + 1}")
+        x = _conv_block(x, width * 2**b, name=f"block{b + 1}", regularizer=reg)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", kernel_regularizer=reg, name="probabilities")(x)
     return keras.Model(inputs, outputs, name="improved_cnn")
