@@ -2,10 +2,13 @@
 
 For class ``c`` and a convolutional feature map ``A`` (channels ``k``), the
 map is ``ReLU(sum_k alpha_k A_k)`` with ``alpha_k`` the spatial mean of
-``d y_c / d A_k``. ``y_c`` is the class score *before* softmax, as in the
-paper: when the model ends in a ``Dense`` layer with a softmax or sigmoid,
-that layer's pre-activation is used, so confident predictions (probability
-near 1, gradient near 0) still give a map.
+``d s_c / d A_k``. The class score ``s_c`` is taken before the output
+activation, as in the paper, in the form of the class *log-odds*
+``log(p_c / (1 - p_c))``: for a softmax head ``z_c - logsumexp(z_k, k != c)``,
+for one sigmoid unit ``+z`` / ``-z``. Its gradient points the same way as the
+gradient of the probability ``p_c`` (so maps agree with the common per-image
+recipe) but does not vanish when a prediction is confident, and with two
+classes the evidence for one class is exactly the evidence against the other.
 """
 
 from __future__ import annotations
@@ -76,6 +79,17 @@ def _score_head(model: keras.Model):
     return None, None
 
 
+def _log_odds(logits, activation: str):
+    """Per-class log-odds ``log(p_c / (1 - p_c))`` from pre-activation logits, (N, K)."""
+    import tensorflow as tf
+
+    if activation == "sigmoid":
+        return tf.concat([-logits, logits], axis=-1) if logits.shape[-1] == 1 else logits
+    k = logits.shape[-1]
+    others = tf.where(tf.eye(k, dtype=tf.bool)[None], -float("inf"), logits[:, None, :])
+    return logits - tf.reduce_logsumexp(others, axis=-1)
+
+
 def grad_cam(
     model: keras.Model,
     images: np.ndarray,
@@ -120,9 +134,10 @@ def grad_cam(
     with tf.GradientTape() as tape:
         feature_map, features = grad_model(tensor, training=False)
         if head is not None:
-            scores = tf.matmul(features, head.kernel)
+            logits = tf.matmul(features, head.kernel)
             if head.use_bias:
-                scores = scores + head.bias
+                logits = logits + head.bias
+            scores = _log_odds(logits, head.activation.__name__)
         else:
             scores = features
         if class_index is None:

@@ -88,3 +88,23 @@ def test_overlay(breast):
     assert out.shape == (28, 28, 3) and out.min() >= 0 and out.max() <= 1
     with pytest.raises(ValueError, match="differ in size"):
         overlay(img, heat[:10])
+
+
+def test_agrees_with_probability_gradient_recipe(trained_cnn, breast):
+    """The log-odds score points the same way as d p_c / dA, so maps match the per-image recipe."""
+    import tensorflow as tf
+
+    model, _ = trained_cnn
+    x = to_float(breast["test"][0][:5])
+    layer = find_last_conv_layer(model)
+    grad_model = keras.Model(model.inputs, [layer.output, model.output])
+    ours = grad_cam(model, x, class_index=0)
+    for i in range(len(x)):
+        with tf.GradientTape() as tape:
+            conv, probs = grad_model(x[i : i + 1], training=False)
+            score = probs[:, 0]
+        grads = tape.gradient(score, conv)
+        cam = tf.nn.relu(tf.reduce_sum(tf.reduce_mean(grads, axis=(1, 2), keepdims=True) * conv, axis=-1))
+        cam = tf.image.resize(cam[..., None], (28, 28))[0, ..., 0].numpy()
+        if cam.max() > 0:
+            assert np.allclose(ours[i], cam / cam.max(), atol=1e-3)
