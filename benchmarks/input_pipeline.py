@@ -28,7 +28,7 @@ from _common import report  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=20, help="epochs read (a short training run)")
     parser.add_argument("--train-epochs", type=int, default=4)
     parser.add_argument("--size", type=int, default=64)
     args = parser.parse_args()

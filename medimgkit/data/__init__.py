@@ -10,6 +10,7 @@ from medimgkit.data.medmnist import (
     load_medmnist_splits,
     medmnist_path,
 )
+from medimgkit.data.medical_folder import FolderDataset, load_medical_folder
 from medimgkit.data.pipeline import (
     as_dataset,
     class_balance,
@@ -17,6 +18,7 @@ from medimgkit.data.pipeline import (
     stratified_subset,
     to_float,
 )
+from medimgkit.data.split import patient_kfold, patient_split, shared_patients, split_balance
 
 __all__ = [
     "SPLITS",
@@ -35,4 +37,11 @@ __all__ = [
     "save_image_folder",
     "stratified_subset",
     "to_float",
+    # medical folders and patient-level splits
+    "FolderDataset",
+    "load_medical_folder",
+    "patient_kfold",
+    "patient_split",
+    "shared_patients",
+    "split_balance",
 ]

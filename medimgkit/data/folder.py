@@ -17,20 +17,19 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
 def _decode(path: Path) -> np.ndarray:
-    import tensorflow as tf
+    """Decode one image file to uint8 (H, W, C) with Pillow (a matplotlib dependency)."""
+    from PIL import Image, UnidentifiedImageError
 
     try:
-        raw = tf.io.read_file(str(path))
-        image = tf.io.decode_image(raw, channels=0, expand_animations=False)
-    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
-        raise ValueError(f"{path}: cannot be decoded as an image ({exc.message})") from exc
-    array = image.numpy()
-    if array.dtype != np.uint8:
-        raise ValueError(f"{path}: expected 8-bit pixels, found {array.dtype}")
-    if array.shape[-1] == 4:  # drop alpha
-        array = array[..., :3]
-    if array.shape[-1] == 2:  # grey + alpha
-        array = array[..., :1]
+        with Image.open(path) as img:
+            if img.mode in ("I;16", "I;16B", "I", "F"):
+                raise ValueError(f"{path}: expected 8-bit pixels, found mode {img.mode!r}")
+            if img.mode in ("L", "LA"):
+                array = np.asarray(img.convert("L"))[..., None]
+            else:
+                array = np.asarray(img.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"{path}: cannot be decoded as an image ({exc})") from exc
     return array
 
 
