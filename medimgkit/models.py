@@ -34,20 +34,17 @@ def article_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: in
 
 
 def augmentation(seed: int = 0, rotation: float = 0.05, contrast: float = 0.2) -> keras.Sequential:
-    """Light augmentation for grey ultrasound/X-ray images; active in training only.
+    """Light augmentation for breast ultrasound in [0, 1]; active in training only.
 
-    Horizontal flips (left/right breast views are mirror images), rotations of
-    up to ``rotation`` turns (0.05 = 18 degrees), small shifts and contrast
-    changes. No vertical flip: anatomy has an up and a down.
+    Horizontal flips (left and right breast views are mirror images),
+    rotations of up to ``rotation`` turns (0.05 = 18 degrees), shifts of up to
+    8 % and contrast changes. No vertical flip: anatomy has an up and a down.
+    A preset of :func:`medimgkit.transforms.medical_augmentation`.
     """
-    return keras.Sequential(
-        [
-            layers.RandomFlip("horizontal", seed=seed),
-            layers.RandomRotation(rotation, fill_mode="reflect", seed=seed + 1),
-            layers.RandomTranslation(0.08, 0.08, fill_mode="reflect", seed=seed + 2),
-            layers.RandomContrast(contrast, seed=seed + 3),
-        ],
-        name="augmentation",
+    from medimgkit.transforms import medical_augmentation
+
+    return medical_augmentation(
+        seed, flip="horizontal", rotation=rotation, translation=0.08, contrast=contrast, value_range=(0.0, 1.0)
     )
 
 

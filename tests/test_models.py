@@ -39,3 +39,17 @@ def test_bad_shapes_are_named():
         article_cnn((28, 28))
     with pytest.raises(ValueError, match="4 pooling blocks"):
         improved_cnn((8, 8, 1), blocks=4)
+
+
+def test_improved_cnn_l2_adds_penalty_and_switches_off_regularisers():
+    plain = improved_cnn((28, 28, 1), width=4, blocks=1, dropout=0.0, augment=False)
+    assert plain.losses == [] and "augmentation" not in [layer.name for layer in plain.layers]
+    model = improved_cnn((28, 28, 1), width=4, blocks=1, dropout=0.0, augment=False, l2=0.01)
+    kernels = [layer.kernel for layer in model.layers if hasattr(layer, "kernel")]
+    assert len(model.losses) == len(kernels) == 3  # two convolutions and the dense head
+    expected = 0.01 * sum(float(np.sum(np.square(k.numpy()))) for k in kernels)
+    assert np.isclose(float(sum(model.losses)), expected, rtol=1e-4)
+    with pytest.raises(ValueError, match="l2 must be >= 0"):
+        improved_cnn((28, 28, 1), l2=-1.0)
+    with pytest.raises(ValueError, match="dropout must be in"):
+        improved_cnn((28, 28, 1), dropout=1.0)

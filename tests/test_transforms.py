@@ -169,12 +169,12 @@ def test_medical_augmentation_is_off_at_inference_and_has_no_flip_by_default():
         medical_augmentation(flip="left")
 
 
-def test_medical_augmentation_generalises_models_augmentation():
+def test_models_augmentation_is_a_preset_of_medical_augmentation():
     from medimgkit.models import augmentation
 
     x = np.random.default_rng(1).random((4, 28, 28, 1)).astype(np.float32)
     general = medical_augmentation(
-        3, flip="horizontal", rotation=0.05, translation=0.08, contrast=0.2, value_range=(0, 255)
+        3, flip="horizontal", rotation=0.05, translation=0.08, contrast=0.2, value_range=(0, 1)
     )
     original = augmentation(3)
     assert [type(a) for a in general.layers] == [type(b) for b in original.layers]
