@@ -14,7 +14,7 @@ from medimgkit.metrics import roc_auc
 
 
 class ValidationAUC(keras.callbacks.Callback):
-    """Computes ROC AUC of the positive class on validation data after each epoch.
+    """Computes ROC AUC of the positive class (vs all others) on validation data after each epoch.
 
     The value is written to ``logs["val_auc"]`` so that a later callback
     (early stopping) and the history see it.
@@ -31,7 +31,9 @@ class ValidationAUC(keras.callbacks.Callback):
         probs = self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
         score = probs[:, self.positive] if probs.shape[-1] > 1 else probs[:, 0]
         if logs is not None:
-            logs["val_auc"] = roc_auc(self.y_val, score, positive=self.positive)
+            # one-vs-rest, so multi-class models (e.g. 5 retinopathy grades) work too
+            is_positive = (self.y_val == self.positive).astype(np.int8)
+            logs["val_auc"] = roc_auc(is_positive, score, positive=1)
 
 
 def get_strategy():
@@ -62,6 +64,9 @@ def fit(
     epochs: int = 30,
     batch_size: int = 32,
     learning_rate: float = 1e-3,
+    schedule: str | None = None,
+    weight_decay: float = 0.0,
+    label_smoothing: float = 0.0,
     balance: bool = True,
     patience: int | None = 10,
     positive: int = 1,
@@ -80,6 +85,13 @@ def fit(
     train, val : (images, labels)
         uint8 images ``(N, H, W)`` or ``(N, H, W, C)`` and int labels ``(N,)``.
     epochs, batch_size, learning_rate : training settings (Adam optimiser).
+    schedule : None or "cosine"
+        ``"cosine"`` decays the learning rate to zero over all epochs
+        (Loshchilov & Hutter, ICLR 2017).
+    weight_decay : float
+        Decoupled weight decay (AdamW) when > 0.
+    label_smoothing : float
+        Softens the one-hot targets by this amount (Szegedy et al., CVPR 2016).
     balance : bool
         Weight the loss by balanced class weights (see ``class_weights``).
     patience : int or None
@@ -99,24 +111,38 @@ def fit(
     """
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if schedule not in (None, "cosine"):
+        raise ValueError(f"schedule must be None or 'cosine', got {schedule!r}")
+    if not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
     set_seed(seed)
+    steps = epochs * int(np.ceil(len(train[0]) / batch_size))
+    lr = keras.optimizers.schedules.CosineDecay(learning_rate, steps) if schedule == "cosine" else learning_rate
+    settings = {"learning_rate": lr, "weight_decay": weight_decay, "label_smoothing": label_smoothing}
     x_val = to_float(val[0])
     y_val = np.asarray(val[1])
     if isinstance(build, keras.Model):
         if strategy is not None:
             raise ValueError("with a strategy, pass a callable that builds the model, not a built model")
         model = build
-        _compile(model, learning_rate)
+        _compile(model, **settings)
     elif callable(build):
         import contextlib
 
         scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
         with scope:
             model = build()
-            _compile(model, learning_rate)
+            _compile(model, **settings)
     else:
         raise TypeError(f"build must be a keras.Model or a callable, got {type(build).__name__}")
     train_ds = as_dataset(train[0], train[1], batch_size=batch_size, shuffle=True, seed=seed)
+    val_targets = y_val
+    if label_smoothing:
+        import tensorflow as tf
+
+        n_classes = model.outputs[0].shape[-1]
+        train_ds = train_ds.map(lambda x, y: (x, tf.one_hot(y, n_classes)))
+        val_targets = keras.utils.to_categorical(y_val, n_classes)
     callbacks: list[keras.callbacks.Callback] = [ValidationAUC(x_val, y_val, positive=positive)]
     if patience is not None:
         callbacks.append(
@@ -126,7 +152,7 @@ def fit(
         )
     history = model.fit(
         train_ds,
-        validation_data=(x_val, y_val),
+        validation_data=(x_val, val_targets),
         epochs=epochs,
         class_weight=class_weights(train[1]) if balance else None,
         callbacks=callbacks,
@@ -136,14 +162,29 @@ def fit(
     return model, history
 
 
-def _compile(model: keras.Model, learning_rate: float) -> None:
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+def _compile(model: keras.Model, learning_rate, weight_decay: float = 0.0, label_smoothing: float = 0.0) -> None:
+    optimizer = (
+        keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+        if weight_decay
+        else keras.optimizers.Adam(learning_rate)
     )
+    loss = (
+        keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+        if label_smoothing
+        else keras.losses.SparseCategoricalCrossentropy()
+    )
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
 
 
-def predict_proba(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities, float32 ``(N, num_classes)``, for uint8 images."""
-    return model.predict(to_float(images), batch_size=batch_size, verbose=0)
+def predict_proba(model: keras.Model, images: np.ndarray, batch_size: int = 256, tta: bool = False) -> np.ndarray:
+    """Class probabilities, float32 ``(N, num_classes)``, for uint8 images.
+
+    With ``tta=True`` (test-time augmentation) the prediction is the mean over
+    the image and its left-right mirror; use it only where a mirrored image is
+    a plausible patient (e.g. breast ultrasound, not chest X-ray).
+    """
+    x = to_float(images)
+    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    if tta:
+        probs = (probs + model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
+    return probs

@@ -57,3 +57,20 @@ def test_class_weights_raise_minority_sensitivity(breast):
                        seed=0, patience=None)
         sens[balance] = binary_report(val[1], predict_proba(model, val[0]), positive=0, n_boot=0)["sensitivity"]
     assert sens[True] >= sens[False]
+
+
+def test_cosine_schedule_label_smoothing_weight_decay_and_tta(breast):
+    import keras
+
+    train, val = _small(breast)
+    model, history = fit(lambda: improved_cnn((28, 28, 1), width=4, blocks=1), train, val, epochs=2,
+                         positive=0, schedule="cosine", label_smoothing=0.1, weight_decay=1e-4, patience=None)
+    assert isinstance(model.optimizer, keras.optimizers.AdamW)
+    assert np.isclose(float(model.optimizer.learning_rate), 0.0, atol=1e-6)  # cosine decayed to zero at the end
+    assert np.isclose(model.loss.label_smoothing, 0.1)
+    p = predict_proba(model, val[0], tta=True)
+    assert p.shape == (len(val[0]), 2) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
+    mirrored = predict_proba(model, val[0][:, :, ::-1], tta=True)
+    assert np.allclose(p, mirrored, atol=1e-5)  # TTA is symmetric under the flip it averages over
+    with pytest.raises(ValueError, match="'step'"):
+        fit(article_cnn, train, val, epochs=1, schedule="step")
