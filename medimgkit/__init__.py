@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 # Keep TensorFlow's C++ start-up chatter out of notebooks and the rendered book.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from medimgkit.config import data_dir, is_quick, quick, set_seed  # noqa: E402
 
