@@ -131,3 +131,22 @@ def test_folder_rejects_mixed_sizes_and_channels(breast, shared_dir, tmp_path):
     (scratch / "rgb" / "a" / "00000.png").rename(tree / "b" / "colour.png")
     with pytest.raises(ValueError, match=r"channels"):
         load_image_folder(tree)
+
+
+def test_breastmnist_has_one_train_test_duplicate_with_opposite_labels(breast):
+    from medimgkit.data import cross_split_duplicates
+
+    found = cross_split_duplicates(breast)
+    assert found == [("train", 115, "test", 76)]
+    (_, i, _, j), = found
+    assert np.array_equal(breast["train"][0][i], breast["test"][0][j])
+    assert breast["train"][1][i] != breast["test"][1][j]
+
+
+def test_cross_split_duplicates_none_and_many():
+    from medimgkit.data import cross_split_duplicates
+
+    a = np.arange(4 * 9, dtype=np.uint8).reshape(4, 3, 3)
+    assert cross_split_duplicates({"x": (a, None), "y": (a + 100, None)}) == []
+    got = cross_split_duplicates({"x": (a, None), "y": (a[::-1].copy(), None), "z": (a[:1], None)})
+    assert ("x", 0, "y", 3) in got and ("x", 0, "z", 0) in got and ("y", 3, "z", 0) in got and len(got) == 6

@@ -15,6 +15,7 @@ from medimgkit.data.pipeline import (
     as_dataset,
     class_balance,
     class_weights,
+    cross_split_duplicates,
     stratified_subset,
     to_float,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "class_balance",
     "class_names",
     "class_weights",
+    "cross_split_duplicates",
     "dataset_info",
     "load_image_folder",
     "load_medmnist",

@@ -98,3 +98,38 @@ def stratified_subset(
         keep.append(rng.choice(idx, size=n, replace=False))
     order = np.sort(np.concatenate(keep))
     return images[order], labels[order]
+
+
+def cross_split_duplicates(
+    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+) -> list[tuple[str, int, str, int]]:
+    """Byte-identical images that sit in two different splits.
+
+    A duplicate across train and test leaks the answer into training. The
+    check hashes every image (SHA-1 of its bytes), so it finds exact copies
+    only, not near-duplicates.
+
+    Parameters
+    ----------
+    splits : {split name: (images, labels)}, e.g. from ``load_medmnist_splits``
+
+    Returns
+    -------
+    list of ``(split_a, index_a, split_b, index_b)``, ``split_a`` before
+    ``split_b`` in the dict's order.
+    """
+    import hashlib
+
+    names = list(splits)
+    index: dict[str, dict[str, int]] = {}
+    for name in names:
+        index[name] = {}
+        for i, image in enumerate(np.asarray(splits[name][0])):
+            index[name].setdefault(hashlib.sha1(image.tobytes()).hexdigest(), i)
+    found = []
+    for a_pos, a in enumerate(names):
+        for b in names[a_pos + 1 :]:
+            for digest, i in index[a].items():
+                if digest in index[b]:
+                    found.append((a, i, b, index[b][digest]))
+    return found
