@@ -1,11 +1,16 @@
-"""Clinical metrics for binary tests, with bootstrap confidence intervals.
+"""Clinical metrics with bootstrap confidence intervals: binary tests and graded scales.
 
 The positive class is always explicit. In BreastMNIST label 0 is
 *malignant*; the book calls malignant the positive class, so a BreastMNIST
-report is ``binary_report(y, p_malignant, positive=0)``.
+report is ``binary_report(y, p_malignant, positive=0)``. For ordered grades
+(e.g. diabetic retinopathy 0-4) see ``confusion_matrix``,
+``quadratic_weighted_kappa`` and ``macro_auc``; ``medimgkit.ordinal`` builds a
+full report from them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -134,35 +139,52 @@ def binary_report(
         ``positive``, ``threshold``, ``n``, ``n_positive`` : the settings and counts
     """
     pos, score = _as_binary(y_true, y_score, positive)
-    if n_boot < 0:
-        raise ValueError(f"n_boot must be >= 0, got {n_boot}")
     point = _point_metrics(pos, score, threshold)
     report: dict = {"auc": roc_auc(pos, score, positive=1)}
     report.update({k: point[k] for k in METRICS if k != "auc"})
     report["confusion"] = np.array(
         [[point["tn"], point["fp"]], [point["fn"], point["tp"]]], dtype=np.int64
     )
+
+    def resampled(idx: np.ndarray) -> dict[str, float]:
+        m = _point_metrics(pos[idx], score[idx], threshold)
+        m["auc"] = roc_auc(pos[idx], score[idx], positive=1)
+        return m
+
+    report["ci"] = _bootstrap_ci(resampled, len(pos), METRICS, n_boot, seed)
+    report.update(positive=positive, threshold=threshold, n=len(pos), n_positive=int(pos.sum()))
+    return report
+
+
+def _bootstrap_ci(
+    statistics: Callable[[np.ndarray], dict[str, float]],
+    n: int,
+    names: tuple[str, ...],
+    n_boot: int,
+    seed: int,
+) -> dict[str, tuple[float, float]]:
+    """95 % percentile-bootstrap CIs of ``statistics(idx)`` over cases resampled with replacement.
+
+    ``statistics`` maps an int index array ``(n,)`` to a dict holding every
+    name in ``names``; NaN resamples (e.g. a class missing) are left out.
+    """
+    if n_boot < 0:
+        raise ValueError(f"n_boot must be >= 0, got {n_boot}")
     rng = np.random.default_rng(seed)
-    samples = {k: np.full(n_boot, np.nan) for k in METRICS}
-    n = len(pos)
+    samples = {k: np.full(n_boot, np.nan) for k in names}
     for b in range(n_boot):
-        idx = rng.integers(0, n, size=n)
-        p, s = pos[idx], score[idx]
-        samples["auc"][b] = roc_auc(p, s, positive=1)
-        m = _point_metrics(p, s, threshold)
-        for k in METRICS[1:]:
-            samples[k][b] = m[k]
+        values = statistics(rng.integers(0, n, size=n))
+        for k in names:
+            samples[k][b] = values[k]
     ci = {}
-    for k in METRICS:
+    for k in names:
         finite = samples[k][np.isfinite(samples[k])]
         ci[k] = (
             (float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5)))
             if len(finite)
             else (float("nan"), float("nan"))
         )
-    report["ci"] = ci
-    report.update(positive=positive, threshold=threshold, n=n, n_positive=int(pos.sum()))
-    return report
+    return ci
 
 
 def format_report(report: dict, digits: int = 3) -> str:
@@ -186,3 +208,97 @@ def reports_table(reports: dict[str, dict], metrics: tuple[str, ...] = METRICS, 
         cells = [f"{r[m]:.{digits}f} ({r['ci'][m][0]:.{digits}f}–{r['ci'][m][1]:.{digits}f})" for m in metrics]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join([head, rule, *rows])
+
+
+def _as_labels(y: np.ndarray, n_classes: int, name: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]  # MedMNIST stores labels as (N, 1)
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D labels (N,), got shape {y.shape}")
+    if len(y) == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.issubdtype(y.dtype, np.integer):
+        if not (np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y))):
+            raise ValueError(f"{name} must hold integer labels, got dtype {y.dtype} with values like {y[:3]}")
+    y = y.astype(np.int64)
+    bad = y[(y < 0) | (y >= n_classes)]
+    if len(bad):
+        raise ValueError(f"{name} holds label {int(bad[0])}, outside 0..{n_classes - 1} (n_classes={n_classes})")
+    return y
+
+
+def _check_pair(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    t, p = _as_labels(y_true, n_classes, "y_true"), _as_labels(y_pred, n_classes, "y_pred")
+    if len(t) != len(p):
+        raise ValueError(f"y_true has {len(t)} entries but y_pred has {len(p)}")
+    return t, p
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts of (true, predicted) label pairs: int64 ``(K, K)``, rows = truth, columns = prediction.
+
+    ``y_true`` and ``y_pred`` are int labels ``(N,)`` in ``0..n_classes - 1``;
+    a class that never occurs still gets its row and column of zeros.
+    """
+    t, p = _check_pair(y_true, y_pred, n_classes)
+    return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def quadratic_weighted_kappa(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
+    """Cohen's kappa with quadratic weights, the usual agreement score for ordered grades.
+
+    ``kappa = 1 - sum(w * O) / sum(w * E)`` with ``w_ij = (i - j)**2 / (K - 1)**2``,
+    ``O`` the confusion matrix and ``E`` the counts expected by chance
+    (outer product of its row and column sums over N). 1 is perfect
+    agreement, 0 is chance level, negative is worse than chance; missing a
+    grade by two costs four times as much as missing it by one.
+
+    Parameters
+    ----------
+    y_true, y_pred : int arrays (N,)
+        Grades in ``0..n_classes - 1``.
+    n_classes : int
+        Number of grades K (>= 2); sets the weights' scale.
+
+    Returns
+    -------
+    float; NaN when chance agreement is already perfect (all truths and
+    predictions in one grade), where kappa is undefined.
+    """
+    t, p = _check_pair(y_true, y_pred, n_classes)
+    observed = confusion_matrix(t, p, n_classes).astype(np.float64)
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / len(t)
+    grades = np.arange(n_classes)
+    weights = (grades[:, None] - grades[None, :]) ** 2 / (n_classes - 1) ** 2
+    chance = float(np.sum(weights * expected))
+    if chance == 0:
+        return float("nan")
+    return float(1.0 - np.sum(weights * observed) / chance)
+
+
+def macro_auc(y_true: np.ndarray, probs: np.ndarray) -> float:
+    """One-vs-rest ROC AUC of each class, averaged over classes (the MedMNIST multi-class AUC).
+
+    Parameters
+    ----------
+    y_true : int array (N,)
+        Labels in ``0..K - 1``.
+    probs : float array (N, K)
+        Class probabilities (or scores); column k scores class k.
+
+    Returns
+    -------
+    float; NaN when some class is absent from ``y_true`` (its AUC is undefined).
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[1] < 2:
+        raise ValueError(f"probs must be (N, K) with K >= 2 classes, got shape {probs.shape}")
+    t = _as_labels(y_true, probs.shape[1], "y_true")
+    if len(t) != len(probs):
+        raise ValueError(f"y_true has {len(t)} entries but probs has {len(probs)} rows")
+    if not np.all(np.isfinite(probs)):
+        raise ValueError("probs contains NaN or infinite values")
+    return float(np.mean([roc_auc((t == k).astype(np.int8), probs[:, k], positive=1) for k in range(probs.shape[1])]))
