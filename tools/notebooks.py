@@ -1,8 +1,11 @@
 """Author and check the book's notebooks.
 
-Every chapter's first code cell installs medimgkit on Colab, at the pinned
-git reference below, and does nothing elsewhere. ``COLAB_SPEC`` is the one
-place that reference is set:
+Every chapter's first code cell installs medimgkit on Colab, at a pinned git
+reference, and does nothing elsewhere. The repository and the reference are
+read from ``_config.yml`` (``repository: url, branch``), the same place the
+book's Colab and Binder buttons take them from, so a chapter opened from a
+branch or tag installs the package of that same branch or tag. To pin a
+release, set ``branch`` to its tag, then:
 
     python tools/notebooks.py sync    # rewrite every chapter's Colab cell
     python tools/notebooks.py check   # fail if any chapter's cell differs
@@ -17,9 +20,11 @@ import sys
 from pathlib import Path
 
 import nbformat
+import yaml
 
-REPO_URL = "https://github.com/everything-is-a-mapping/everything-is-a-mapping"
-REF = "main"
+_REPOSITORY = yaml.safe_load((Path(__file__).resolve().parents[1] / "_config.yml").read_text())["repository"]
+REPO_URL = _REPOSITORY["url"].rstrip("/")
+REF = str(_REPOSITORY["branch"])
 COLAB_SPEC = f"medimgkit[medical,widgets] @ git+{REPO_URL}@{REF}"
 
 COLAB_CELL = f'''# On Colab, install this book's package (medimgkit); elsewhere this cell does nothing.
