@@ -1,0 +1,134 @@
+"""Transfer learning: a Keras Applications backbone inside a small classifier.
+
+``backbone_classifier`` wraps an ImageNet backbone (MobileNetV2 or
+EfficientNetB0) for grey medical images: the grey channel is repeated to three,
+scaled to the range the backbone was trained on, passed through the backbone
+(kept as one nested layer), pooled and classified. Grad-CAM
+(``medimgkit.explain.grad_cam``) explains the backbone's last feature map.
+
+ImageNet weights are downloaded by Keras on first use (about 9 MB for
+MobileNetV2, 16 MB for EfficientNetB0) and cached in ``~/.keras/models``.
+Without a network connection the backbone falls back to random weights
+(``weights=None``), warns, and records that in ``model.backbone_weights``, so
+a notebook can say which one it trained.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import keras
+from keras import layers
+
+# name -> (constructor name in keras.applications, scale, offset) turning [0, 1] pixels
+# into the backbone's expected input range.
+BACKBONES: dict[str, tuple[str, float, float]] = {
+    "mobilenetv2": ("MobileNetV2", 2.0, -1.0),  # expects [-1, 1]
+    "efficientnetb0": ("EfficientNetB0", 255.0, 0.0),  # expects [0, 255]; normalises inside
+}
+
+
+def load_backbone(
+    name: str = "mobilenetv2",
+    input_shape: tuple[int, int, int] = (64, 64, 3),
+    weights: str | None = "imagenet",
+) -> tuple[keras.Model, str | None]:
+    """A Keras Applications backbone without its classifier, and the weights it got.
+
+    Parameters
+    ----------
+    name : ``"mobilenetv2"`` or ``"efficientnetb0"``
+    input_shape : (height, width, 3), height and width at least 32
+    weights : ``"imagenet"``, ``None`` or a path to a weights file
+        When ``"imagenet"`` cannot be obtained (no network, blocked download),
+        the backbone is built with random weights and a ``UserWarning`` says so.
+
+    Returns
+    -------
+    (backbone, weights_used): ``weights_used`` is ``weights``, or ``None`` after a
+    fallback. The backbone maps ``(N, H, W, 3)`` to a feature map ``(N, h, w, C)``.
+    """
+    key = str(name).lower()
+    if key not in BACKBONES:
+        raise ValueError(f"unknown backbone {name!r}; expected one of {sorted(BACKBONES)}")
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) != 3 or shape[2] != 3 or min(shape[:2]) < 32:
+        raise ValueError(f"backbone input_shape must be (H, W, 3) with H, W >= 32, got {input_shape!r}")
+    constructor = getattr(keras.applications, BACKBONES[key][0])
+    if weights != "imagenet":
+        return constructor(include_top=False, weights=weights, input_shape=shape), weights
+    try:
+        with warnings.catch_warnings():
+            # Keras warns that 64 px is not one of its ImageNet sizes; the convolution
+            # weights do not depend on the input size, so they load all the same.
+            warnings.filterwarnings("ignore", message=".*input_shape.*")
+            return constructor(include_top=False, weights="imagenet", input_shape=shape), "imagenet"
+    except Exception as exc:  # noqa: BLE001 - any failure to fetch or read the weights file
+        warnings.warn(
+            f"ImageNet weights for {key} could not be loaded ({type(exc).__name__}: {exc}); "
+            "falling back to weights=None: the backbone starts from RANDOM weights, "
+            "so this is training from scratch, not transfer learning",
+            UserWarning,
+            stacklevel=3,
+        )
+        return constructor(include_top=False, weights=None, input_shape=shape), None
+
+
+def backbone_classifier(
+    input_shape: tuple[int, int, int] = (64, 64, 1),
+    num_classes: int = 2,
+    name: str = "mobilenetv2",
+    weights: str | None = "imagenet",
+    freeze: bool | None = None,
+    dropout: float = 0.2,
+    seed: int = 0,
+) -> keras.Model:
+    """A classifier on a nested Keras Applications backbone, for [0, 1] images.
+
+    ``image (N, H, W, C) in [0, 1] -> [grey to RGB] -> rescale -> backbone ->
+    global average pooling -> dropout -> Dense(softmax)``.
+
+    Parameters
+    ----------
+    input_shape : (H, W, C) with C = 1 (grey, repeated to 3 channels) or 3
+    num_classes : int
+    name : ``"mobilenetv2"`` or ``"efficientnetb0"``
+    weights : ``"imagenet"`` (falls back to ``None`` with a warning when it
+        cannot be downloaded), ``None``, or a weights file path.
+    freeze : bool or None
+        Freeze the backbone (feature extraction: only the head trains, and its
+        batch-norm layers stay in inference mode). ``None``: freeze exactly when
+        pretrained weights were loaded; a random backbone must train.
+    dropout : float in [0, 1)
+    seed : int, seeds the dropout layer
+
+    Returns
+    -------
+    keras.Model with output float32 ``(N, num_classes)`` probabilities. Its
+    attribute ``backbone_weights`` is ``"imagenet"``, ``None`` (random) or the
+    path used; ``backbone_frozen`` says whether the backbone trains.
+    """
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) != 3 or shape[2] not in (1, 3):
+        raise ValueError(f"input_shape must be (H, W, 1) or (H, W, 3), got {input_shape!r}")
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    backbone, used = load_backbone(name, (shape[0], shape[1], 3), weights)
+    frozen = (used is not None) if freeze is None else bool(freeze)
+    backbone.trainable = not frozen
+    _, scale, offset = BACKBONES[str(name).lower()]
+
+    inputs = keras.Input(shape=shape, name="image")
+    x = layers.Concatenate(name="grey_to_rgb")([inputs] * 3) if shape[2] == 1 else inputs
+    x = layers.Rescaling(scale, offset=offset, name="to_backbone_range")(x)
+    # training=False keeps a frozen backbone's batch norm in inference mode.
+    x = backbone(x, training=False) if frozen else backbone(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    model = keras.Model(inputs, outputs, name=f"{str(name).lower()}_classifier")
+    model.backbone_weights = used
+    model.backbone_frozen = frozen
+    return model
