@@ -36,7 +36,7 @@ export PYTHONHASHSEED ?= 0
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[medical,widgets,test,book]"
+	$(BIN)/python -m pip install -e ".[medical,widgets,edge,test,book]"
 	touch $(STAMP)
 
 install: $(STAMP)

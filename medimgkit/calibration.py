@@ -1,0 +1,179 @@
+"""Operating points and calibration: thresholds, reliability diagrams, ECE, Platt scaling.
+
+A classifier's score becomes a decision only with a threshold, and a
+probability only if it is *calibrated*: among cases given 0.8, about 80 %
+should be positive. Everything here takes the positive class explicitly
+(BreastMNIST: ``positive=0``, malignant) and accepts either a score vector
+``(N,)`` or the model's class probabilities ``(N, C)``, of which column
+``positive`` is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from medimgkit.metrics import _as_binary
+
+
+def threshold_for_sensitivity(y_true: np.ndarray, y_score: np.ndarray, target: float, positive: int = 1) -> float:
+    """The highest threshold whose sensitivity on these cases is at least ``target``.
+
+    A case is called positive when ``score >= threshold`` (as in
+    :func:`medimgkit.metrics.binary_report`). Choose the threshold on
+    *validation* data, then report sensitivity and specificity on test: the
+    test sensitivity will scatter around the target, it is not guaranteed.
+
+    Parameters
+    ----------
+    y_true : int array (N,)
+    y_score : float array (N,) or (N, C)
+    target : float in (0, 1]
+        Wanted sensitivity, e.g. 0.9.
+    positive : int
+        Label of the positive class.
+
+    Returns
+    -------
+    float: the threshold (a score of one of the positive cases).
+    """
+    if not 0 < target <= 1:
+        raise ValueError(f"target sensitivity must be in (0, 1], got {target}")
+    pos, score = _as_binary(y_true, y_score, positive)
+    positives = np.sort(score[pos == 1])[::-1]
+    if len(positives) == 0:
+        raise ValueError(f"no case of the positive class {positive} in y_true")
+    k = int(np.ceil(target * len(positives) - 1e-9))  # positives that must score >= threshold
+    return float(positives[max(k, 1) - 1])
+
+
+def _bins(score: np.ndarray, n_bins: int) -> np.ndarray:
+    if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    if np.any((score < 0) | (score > 1)):
+        raise ValueError("calibration needs probabilities in [0, 1]; got scores outside that range")
+    return np.minimum((score * n_bins).astype(int), n_bins - 1)
+
+
+def reliability_curve(
+    y_true: np.ndarray, y_prob: np.ndarray, positive: int = 1, n_bins: int = 10
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed frequency of the positive class against predicted probability.
+
+    The probabilities are put in ``n_bins`` equal-width bins on [0, 1].
+
+    Returns
+    -------
+    mean_predicted : float64 (n_bins,)
+        Mean predicted probability in each bin (NaN for an empty bin).
+    observed : float64 (n_bins,)
+        Fraction of positive cases in each bin (NaN for an empty bin).
+    counts : int64 (n_bins,)
+        Cases per bin.
+    """
+    pos, prob = _as_binary(y_true, y_prob, positive)
+    b = _bins(prob, n_bins)
+    counts = np.bincount(b, minlength=n_bins).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_predicted = np.bincount(b, weights=prob, minlength=n_bins) / counts
+        observed = np.bincount(b, weights=pos.astype(np.float64), minlength=n_bins) / counts
+    return mean_predicted, observed, counts
+
+
+def expected_calibration_error(y_true: np.ndarray, y_prob: np.ndarray, positive: int = 1, n_bins: int = 10) -> float:
+    """ECE: the case-weighted mean gap between predicted and observed frequency.
+
+    ``ECE = sum_b (n_b / N) * |observed_b - mean_predicted_b|`` over
+    ``n_bins`` equal-width bins of the positive-class probability (Naeini,
+    Cooper and Hauskrecht, AAAI 2015; Guo et al., ICML 2017). 0 is perfect;
+    with few cases it is noisy and biased upwards.
+    """
+    mean_predicted, observed, counts = reliability_curve(y_true, y_prob, positive, n_bins)
+    full = counts > 0
+    return float(np.sum(counts[full] * np.abs(observed[full] - mean_predicted[full])) / counts.sum())
+
+
+def platt_scaling(y_true: np.ndarray, y_prob: np.ndarray, positive: int = 1, iterations: int = 100) -> Callable[[np.ndarray], np.ndarray]:
+    """Fit ``p' = sigmoid(a * logit(p) + b)`` on validation data (Platt, 1999).
+
+    Recalibrates the positive-class probability without changing the ranking
+    (AUC stays the same for ``a > 0``). Fitted by Newton's method on the log
+    loss with a tiny ridge for stability.
+
+    Returns
+    -------
+    A function mapping probabilities ``(N,)`` or ``(N, C)`` (column
+    ``positive`` is used) to recalibrated positive-class probabilities
+    float64 ``(N,)``. Its attributes ``a`` and ``b`` hold the fit.
+    """
+    pos, prob = _as_binary(y_true, y_prob, positive)
+    if pos.min() == pos.max():
+        raise ValueError("Platt scaling needs both classes in y_true")
+
+    def logit(p: np.ndarray) -> np.ndarray:
+        p = np.clip(p, 1e-7, 1 - 1e-7)
+        return np.log(p) - np.log1p(-p)
+
+    x = np.stack([logit(prob), np.ones_like(prob)], axis=1)
+    ridge = 1e-6
+
+    def loss(w: np.ndarray) -> float:
+        z = x @ w
+        return float(np.sum(np.logaddexp(0.0, z) - pos * z) + 0.5 * ridge * w @ w)
+
+    w = np.array([1.0, 0.0])
+    for _ in range(iterations):  # Newton's method with step halving: the loss never goes up
+        p = 0.5 * (1.0 + np.tanh(0.5 * (x @ w)))  # sigmoid without overflow
+        grad = x.T @ (p - pos) + ridge * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + ridge * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        t, current = 1.0, loss(w)
+        while loss(w - t * step) > current and t > 1e-8:
+            t /= 2
+        w = w - t * step
+        if np.max(np.abs(t * step)) < 1e-10:
+            break
+
+    def calibrate(scores: np.ndarray) -> np.ndarray:
+        s = np.asarray(scores, dtype=np.float64)
+        if s.ndim == 2:
+            s = s[:, positive]
+        return 0.5 * (1.0 + np.tanh(0.5 * (w[0] * logit(s) + w[1])))
+
+    calibrate.a, calibrate.b = float(w[0]), float(w[1])  # type: ignore[attr-defined]
+    return calibrate
+
+
+def plot_reliability(
+    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    positive: int = 1,
+    n_bins: int = 10,
+    positive_name: str | None = None,
+    ax=None,
+):
+    """Reliability diagram for several models: ``{"name": (y_true, y_prob)}``.
+
+    Each curve joins (mean predicted, observed) of the non-empty bins; marker
+    area grows with the number of cases in the bin; the legend gives the ECE.
+    The diagonal is perfect calibration. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.4, 4.2))
+    ax.plot([0, 1], [0, 1], "k:", lw=1, label="perfectly calibrated")
+    for name, (y_true, y_prob) in curves.items():
+        mean_predicted, observed, counts = reliability_curve(y_true, y_prob, positive, n_bins)
+        full = counts > 0
+        ece = expected_calibration_error(y_true, y_prob, positive, n_bins)
+        (line,) = ax.plot(mean_predicted[full], observed[full], "-", label=f"{name} (ECE {ece:.3f})")
+        ax.scatter(mean_predicted[full], observed[full], s=12 + 60 * counts[full] / counts.max(), color=line.get_color())
+    label = positive_name or f"class {positive}"
+    ax.set_xlabel(f"predicted probability of {label}")
+    ax.set_ylabel(f"observed fraction of {label}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.legend(loc="best", fontsize="small")
+    return ax.figure
