@@ -26,7 +26,7 @@ def per_image_cam(grad_model, image, class_index):
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
-        conv_out, probs = grad_model(image[None])
+        conv_out, probs = grad_model(image[None], training=False)
         score = probs[:, class_index]
     grads = tape.gradient(score, conv_out)[0]
     weights = tf.reduce_mean(grads, axis=(0, 1))
