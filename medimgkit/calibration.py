@@ -48,6 +48,39 @@ def threshold_for_sensitivity(y_true: np.ndarray, y_score: np.ndarray, target: f
     return float(positives[max(k, 1) - 1])
 
 
+def youden_threshold(y_true: np.ndarray, y_score: np.ndarray, positive: int = 1) -> float:
+    """The threshold that maximises Youden's index, sensitivity + specificity - 1.
+
+    This is the class-balanced operating point: it maximises balanced
+    accuracy, so it does not favour the majority class the way accuracy at
+    0.5 does when the training loss or the prevalence shifts the scores.
+    The threshold is placed halfway between two neighbouring scores, so it
+    does not sit on a case. Choose it on *validation* data, then report on
+    test.
+
+    Parameters
+    ----------
+    y_true : int array (N,)
+    y_score : float array (N,) or (N, C)
+    positive : int
+        Label of the positive class.
+
+    Returns
+    -------
+    float: the threshold; a case is positive when ``score >= threshold``.
+    """
+    pos, score = _as_binary(y_true, y_score, positive)
+    n_pos, n_neg = int(pos.sum()), int(len(pos) - pos.sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError(f"y_true needs cases of both classes (positive={positive}); got {n_pos} positive, {n_neg} negative")
+    cuts = np.unique(score)
+    candidates = np.r_[cuts[0] - 1e-6, (cuts[:-1] + cuts[1:]) / 2, cuts[-1] + 1e-6]
+    called = score[None, :] >= candidates[:, None]
+    sens = (called & (pos == 1)).sum(axis=1) / n_pos
+    spec = (~called & (pos == 0)).sum(axis=1) / n_neg
+    return float(candidates[int(np.argmax(sens + spec))])
+
+
 def _bins(score: np.ndarray, n_bins: int) -> np.ndarray:
     if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")

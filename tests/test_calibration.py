@@ -15,6 +15,7 @@ from medimgkit.calibration import (
     plot_reliability,
     reliability_curve,
     threshold_for_sensitivity,
+    youden_threshold,
 )
 from medimgkit.metrics import binary_report
 
@@ -54,6 +55,35 @@ def test_threshold_on_real_scores_matches_binary_report(trained_cnn, breast):
     assert report["sensitivity"] >= 0.9
     with pytest.raises(ValueError, match="target"):
         threshold_for_sensitivity(y, p, 1.5, positive=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 20)), min_size=2, max_size=60), st.integers(0, 1))
+def test_youden_threshold_maximises_sensitivity_plus_specificity(cases, positive):
+    y = np.array([c[0] for c in cases])
+    s = np.array([c[1] for c in cases], dtype=float) / 20  # ties on purpose
+    if len(np.unique(y)) < 2:
+        with pytest.raises(ValueError, match="both classes"):
+            youden_threshold(y, s, positive)
+        return
+    t = youden_threshold(y, s, positive)
+    assert not np.any(s == t)  # halfway between scores, never on a case
+
+    def j(threshold):
+        r = binary_report(y, s, positive=positive, threshold=threshold, n_boot=0)
+        return r["sensitivity"] + r["specificity"]
+
+    best = max(j(c) for c in np.r_[s, s.max() + 1])  # every distinct decision rule
+    assert np.isclose(j(t), best)
+
+
+def test_youden_threshold_by_hand():
+    y = np.array([0, 0, 1, 1, 1])
+    s = np.array([0.1, 0.4, 0.35, 0.8, 0.9])
+    # >= 0.6 calls the two top positives: sensitivity 2/3, specificity 1 (J = 0.67);
+    # calling all five positives' side at 0.225 gives 1 + 0.5 (J = 0.5)
+    assert np.isclose(youden_threshold(y, s), 0.6)
+    assert np.isclose(youden_threshold(y, np.c_[1 - s, s], positive=1), 0.6)
 
 
 def test_reliability_curve_and_ece_by_hand():

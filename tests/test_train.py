@@ -74,3 +74,23 @@ def test_cosine_schedule_label_smoothing_weight_decay_and_tta(breast):
     assert np.allclose(p, mirrored, atol=1e-5)  # TTA is symmetric under the flip it averages over
     with pytest.raises(ValueError, match="'step'"):
         fit(article_cnn, train, val, epochs=1, schedule="step")
+
+
+def test_mixup_blends_batches_and_stays_reproducible(breast):
+    import tensorflow as tf
+
+    from medimgkit.train import _mixup
+
+    x = tf.constant(np.stack([np.zeros((4, 4, 1)), np.ones((4, 4, 1))]), tf.float32)
+    y = tf.constant([[1.0, 0.0], [0.0, 1.0]])
+    mixed_x, mixed_y = _mixup(0.4, seed=0)(x, y)
+    # each mixed image is a convex blend, and its target carries the same weights
+    assert np.allclose(mixed_x.numpy().mean(axis=(1, 2, 3)), mixed_y.numpy()[:, 1], atol=1e-6)
+    assert np.allclose(mixed_y.numpy().sum(axis=1), 1)
+
+    train, val = _small(breast)
+    runs = [fit(lambda: improved_cnn((28, 28, 1), width=4, blocks=1), train, val, epochs=2,
+                positive=0, mixup=0.2, seed=3, patience=None)[1].history["val_auc"] for _ in range(2)]
+    assert runs[0] == runs[1]
+    with pytest.raises(ValueError, match="mixup must be >= 0.*-1"):
+        fit(article_cnn, train, val, epochs=1, mixup=-1)

@@ -1,0 +1,77 @@
+"""Tune the case-study recipe on the validation split only; never looks at test.
+
+Each configuration is trained with ``medimgkit.train.fit`` for each seed and
+scored on the validation split (AUC of the positive class with flip
+test-time augmentation where allowed, accuracy at 0.5 and at the balanced
+threshold). Lines are appended to ``results/tune.jsonl``.
+
+    python benchmarks/tune.py breastmnist:64 '{"width": 32, "blocks": 4}' '{"schedule": "cosine"}'
+
+Model keys go to :func:`medimgkit.models.improved_cnn`; ``fit`` keys
+(``epochs``, ``patience``, ``schedule``, ``learning_rate``, ``weight_decay``,
+``label_smoothing``, ``mixup``, ``batch_size``) go to
+:func:`medimgkit.train.fit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS  # noqa: E402
+from accuracy import SETTINGS  # noqa: E402
+
+
+def score(key: str, config: dict, seed: int) -> dict:
+    from medimgkit import calibration, data, metrics, models, train
+
+    name, size, positive, tta, _ = SETTINGS[key]
+    splits = data.load_medmnist_splits(name, size)
+    model_keys = set(inspect.signature(models.improved_cnn).parameters)
+    model_cfg = {k: v for k, v in config.items() if k in model_keys}
+    fit_cfg = {k: v for k, v in config.items() if k not in model_keys}
+    start = time.perf_counter()
+    model, history = train.fit(
+        lambda: models.improved_cnn((size, size, 1), seed=seed, **model_cfg), splits["train"], splits["val"],
+        positive=positive, seed=seed, **fit_cfg,
+    )
+    probs = train.predict_proba(model, splits["val"][0], tta=tta)
+    seconds = time.perf_counter() - start
+    y = splits["val"][1]
+    r = metrics.binary_report(y, probs, positive=positive, n_boot=0)
+    t = calibration.youden_threshold(y, probs, positive=positive)
+    out = {"setting": key, "config": config, "seed": seed, "epochs run": len(history.history["loss"]),
+           "val AUC": round(r["auc"], 4), "val ACC@0.5": round(r["accuracy"], 4), "minutes": round(seconds / 60, 2)}
+    if t is not None:
+        out["val ACC@balanced"] = round(metrics.binary_report(y, probs, positive=positive, threshold=t, n_boot=0)["accuracy"], 4)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("setting", choices=list(SETTINGS))
+    parser.add_argument("configs", nargs="+", help="JSON objects")
+    parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1])
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    for text in args.configs:
+        config = json.loads(text)
+        rows = [score(args.setting, config, s) for s in args.seeds]
+        for row in rows:
+            print(json.dumps(row), flush=True)
+            with open(RESULTS / "tune.jsonl", "a") as f:
+                f.write(json.dumps(row) + "\n")
+        print(f"MEAN {json.dumps(config)} val AUC {np.mean([r['val AUC'] for r in rows]):.4f} "
+              f"ACC {np.mean([r['val ACC@0.5'] for r in rows]):.4f} "
+              f"min {np.mean([r['minutes'] for r in rows]):.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""The book's final training recipes, one per benchmark, and their seeded runs.
+
+A *recipe* fixes everything about a run except the seed: the model, the
+training settings, test-time augmentation and how the decision threshold is
+chosen. The settings were chosen on the **validation** split only
+(``benchmarks/tune.py``); the test split is scored once per run, at the end.
+The case-study chapter and ``benchmarks/accuracy.py`` both use these
+functions, so the book shows the numbers the benchmark measures.
+
+    >>> from medimgkit import recipe
+    >>> runs = [recipe.run("breastmnist", 64, seed) for seed in (0, 1, 2)]   # doctest: +SKIP
+    >>> recipe.summary(runs)                                                  # doctest: +SKIP
+
+Nothing here is for clinical use.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from medimgkit.config import quick
+
+# Published test results to compare with: (AUC, ACC), mean of runs.
+# MedMNIST v2: Yang et al., Scientific Data 10, 41 (2023), Table 3.
+# MedMNIST+: Doerrich et al., arXiv:2404.15786 (2024), best end-to-end training.
+PUBLISHED: dict[str, dict[str, tuple[float, float]]] = {
+    "breastmnist:28": {
+        "ResNet-18 (28), MedMNIST v2": (0.901, 0.863),
+        "Google AutoML Vision, MedMNIST v2": (0.919, 0.861),
+        "best end-to-end, MedMNIST+": (0.891, 0.865),
+    },
+    "breastmnist:64": {
+        "best end-to-end, MedMNIST+": (0.906, 0.878),
+        "best linear probe (DINO ViT-B/16), MedMNIST+": (0.917, 0.857),
+    },
+    "pneumoniamnist:28": {
+        "ResNet-50 (224), MedMNIST v2": (0.962, 0.884),
+        "Google AutoML Vision, MedMNIST v2": (0.991, 0.946),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything about a training run except the seed.
+
+    Attributes
+    ----------
+    dataset, size : the MedMNIST dataset and image size in pixels
+    positive : the positive class (BreastMNIST 0 = malignant, PneumoniaMNIST 1 = pneumonia)
+    model : keyword arguments of :func:`medimgkit.models.improved_cnn`
+    fit : keyword arguments of :func:`medimgkit.train.fit`
+    tta : average the prediction over the image and its left-right mirror
+        (only where a mirror image is a plausible patient)
+    threshold : ``"youden"`` picks the class-balanced threshold on validation
+        (:func:`medimgkit.calibration.youden_threshold`); a float fixes it
+    """
+
+    dataset: str
+    size: int
+    positive: int
+    model: dict[str, Any] = field(default_factory=dict)
+    fit: dict[str, Any] = field(default_factory=dict)
+    tta: bool = False
+    threshold: str | float = "youden"
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset}:{self.size}"
+
+
+RECIPES: dict[str, Recipe] = {
+    "breastmnist:28": Recipe(
+        "breastmnist", 28, positive=0, tta=True,
+        model={"width": 32, "blocks": 3},
+        fit={"epochs": 40, "patience": None, "schedule": "cosine"},
+    ),
+    "breastmnist:64": Recipe(
+        "breastmnist", 64, positive=0, tta=True,
+        model={"width": 32, "blocks": 4},
+        fit={"epochs": 30, "patience": None, "schedule": "cosine"},
+    ),
+    "pneumoniamnist:28": Recipe(
+        "pneumoniamnist", 28, positive=1, tta=False,
+        model={"width": 32, "blocks": 3},
+        fit={"epochs": 20, "patience": None, "schedule": "cosine"},
+    ),
+}
+
+
+def get(dataset: str, size: int) -> Recipe:
+    """The recipe for ``dataset`` at ``size`` pixels, e.g. ``get("breastmnist", 64)``."""
+    key = f"{dataset}:{size}"
+    if key not in RECIPES:
+        raise ValueError(f"no recipe for {key!r}; available: {sorted(RECIPES)}")
+    return RECIPES[key]
+
+
+@dataclass
+class Run:
+    """One seeded run of a recipe: the model and its validation and test probabilities.
+
+    ``val_probs`` and ``test_probs`` are float32 ``(N, num_classes)``;
+    ``threshold`` applies to the positive class's probability and was chosen
+    on validation.
+    """
+
+    recipe: Recipe
+    seed: int
+    model: Any
+    history: Any
+    val_probs: np.ndarray
+    test_probs: np.ndarray
+    threshold: float
+    minutes: float
+
+
+def choose_threshold(recipe: Recipe, y_val: np.ndarray, val_probs: np.ndarray) -> float:
+    """The recipe's decision threshold, chosen on validation data only."""
+    from medimgkit.calibration import youden_threshold
+
+    if recipe.threshold == "youden":
+        return youden_threshold(y_val, val_probs, positive=recipe.positive)
+    return float(recipe.threshold)
+
+
+def run(dataset: str, size: int, seed: int, splits: dict | None = None) -> Run:
+    """Train the recipe from scratch with ``seed`` and score validation and test once.
+
+    In quick mode (``MEDIMGKIT_QUICK=1``) it trains for 3 epochs on a third of
+    the training images; the code path is the same. The wall time covers
+    training and prediction, not loading the data.
+    """
+    from medimgkit import data, models, train
+
+    r = get(dataset, size)
+    splits = splits if splits is not None else data.load_medmnist_splits(dataset, size)
+    x_train, y_train = splits["train"]
+    if quick(full=False, quick=True):
+        x_train, y_train = data.stratified_subset(x_train, y_train, 1 / 3, seed=seed)
+    fit_settings = {**r.fit, "epochs": quick(full=r.fit.get("epochs", 30), quick=3)}
+    channels = 1 if splits["train"][0].ndim == 3 else splits["train"][0].shape[-1]
+    start = time.perf_counter()
+    model, history = train.fit(
+        lambda: models.improved_cnn((size, size, channels), seed=seed, **r.model),
+        (x_train, y_train), splits["val"], positive=r.positive, seed=seed, **fit_settings,
+    )
+    val_probs = train.predict_proba(model, splits["val"][0], tta=r.tta)
+    test_probs = train.predict_proba(model, splits["test"][0], tta=r.tta)
+    minutes = (time.perf_counter() - start) / 60
+    threshold = choose_threshold(r, splits["val"][1], val_probs)
+    return Run(r, seed, model, history, val_probs, test_probs, threshold, minutes)
+
+
+def summary(runs: list[Run], splits: dict | None = None) -> list[dict]:
+    """Test AUC and ACC per seed, their mean, and the seed ensemble, as table rows.
+
+    ACC uses each run's validation-chosen threshold; ``ACC@0.5`` is the
+    MedMNIST convention (argmax of two classes), given for comparison. The
+    ensemble averages the seeds' probabilities and chooses its own threshold
+    on the averaged validation probabilities. Rows are dicts with keys
+    ``row``, ``test AUC``, ``test ACC``, ``test ACC@0.5``, ``sensitivity``,
+    ``specificity`` and ``minutes``.
+    """
+    from medimgkit import data, metrics
+
+    if not runs:
+        raise ValueError("runs is empty; pass the result of at least one recipe.run")
+    r = runs[0].recipe
+    if any(run.recipe != r for run in runs):
+        raise ValueError("all runs must use the same recipe")
+    splits = splits if splits is not None else data.load_medmnist_splits(r.dataset, r.size)
+    y_val, y_test = splits["val"][1], splits["test"][1]
+
+    def row(name: str, probs: np.ndarray, threshold: float, minutes: float | None) -> dict:
+        at_t = metrics.binary_report(y_test, probs, positive=r.positive, threshold=threshold, n_boot=0)
+        at_half = metrics.binary_report(y_test, probs, positive=r.positive, threshold=0.5, n_boot=0)
+        return {"row": name, "test AUC": at_t["auc"], "test ACC": at_t["accuracy"],
+                "test ACC@0.5": at_half["accuracy"], "sensitivity": at_t["sensitivity"],
+                "specificity": at_t["specificity"], "threshold": threshold, "minutes": minutes}
+
+    rows = [row(f"seed {run.seed}", run.test_probs, run.threshold, run.minutes) for run in runs]
+    mean = {k: float(np.mean([x[k] for x in rows])) for k in rows[0] if k != "row"}
+    rows.append({"row": f"mean of {len(runs)} seeds", **mean})
+    val_mean = np.mean([run.val_probs for run in runs], axis=0)
+    rows.append(row(f"ensemble of {len(runs)} seeds", np.mean([run.test_probs for run in runs], axis=0),
+                    choose_threshold(r, y_val, val_mean), None))
+    return rows
