@@ -26,13 +26,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS  # noqa: E402
-from accuracy import SETTINGS  # noqa: E402
+
 
 
 def score(key: str, config: dict, seed: int) -> dict:
-    from medimgkit import calibration, data, metrics, models, train
+    from medimgkit import calibration, data, metrics, models, recipe, train
 
-    name, size, positive, tta, _ = SETTINGS[key]
+    base = recipe.RECIPES[key]
+    name, size, positive, tta = base.dataset, base.size, base.positive, base.tta
     splits = data.load_medmnist_splits(name, size)
     model_keys = set(inspect.signature(models.improved_cnn).parameters)
     model_cfg = {k: v for k, v in config.items() if k in model_keys}
@@ -56,7 +57,7 @@ def score(key: str, config: dict, seed: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("setting", choices=list(SETTINGS))
+    parser.add_argument("setting", choices=["breastmnist:28", "breastmnist:64", "pneumoniamnist:28"])
     parser.add_argument("configs", nargs="+", help="JSON objects")
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1])
     args = parser.parse_args()

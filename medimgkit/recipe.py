@@ -87,7 +87,7 @@ RECIPES: dict[str, Recipe] = {
     "pneumoniamnist:28": Recipe(
         "pneumoniamnist", 28, positive=1, tta=False,
         model={"width": 32, "blocks": 3},
-        fit={"epochs": 20, "patience": None, "schedule": "cosine"},
+        fit={"epochs": 15, "patience": None, "schedule": "cosine"},
     ),
 }
 
