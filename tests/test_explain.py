@@ -108,3 +108,34 @@ def test_agrees_with_probability_gradient_recipe(trained_cnn, breast):
         cam = tf.image.resize(cam[..., None], (28, 28))[0, ..., 0].numpy()
         if cam.max() > 0:
             assert np.allclose(ours[i], cam / cam.max(), atol=1e-3)
+
+
+def test_cut_graph_and_skip_connection_fallback_give_the_recipe_maps():
+    """grad_cam cuts the graph at the feature map when it can; a skip connection around the map
+    makes the cut impossible, and the one-pass fallback must give the same maps as the recipe."""
+    import keras
+    import tensorflow as tf
+
+    from medimgkit.explain import _split_at, grad_cam
+
+    rng = np.random.default_rng(0)
+    x = rng.random((6, 16, 16, 1)).astype(np.float32)
+    inputs = keras.Input((16, 16, 1))
+    a = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="a")(inputs)
+    b = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="b")(a)
+    skip = keras.layers.Add(name="skip")([a, b])
+    pooled = keras.layers.GlobalAveragePooling2D()(skip)
+    out = keras.layers.Dense(2, activation="softmax")(pooled)
+    model = keras.Model(inputs, out)
+    assert _split_at(model, model.get_layer("b").output, pooled) is None      # "a" also feeds the head
+    assert _split_at(model, model.get_layer("skip").output, pooled) is not None
+    for layer in ("b", "skip"):
+        maps = grad_cam(model, x, class_index=1, layer=layer)
+        grad_model = keras.Model(model.inputs, [model.get_layer(layer).output, model.output])
+        with tf.GradientTape() as tape:
+            fmap, probs = grad_model(x, training=False)
+            score = tf.reduce_sum(probs[:, 1])
+        grads = tape.gradient(score, fmap)
+        cam = tf.nn.relu(tf.reduce_sum(fmap * tf.reduce_mean(grads, axis=(1, 2), keepdims=True), axis=-1)).numpy()
+        cam = cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12)
+        assert np.allclose(maps, cam, atol=1e-4), layer  # same size (16 px), so no resize in between
