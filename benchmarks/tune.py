@@ -28,13 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS  # noqa: E402
 
 
-
 def score(key: str, config: dict, seed: int) -> dict:
     from medimgkit import calibration, data, metrics, models, recipe, train
 
     base = recipe.RECIPES[key]
     name, size, positive, tta = base.dataset, base.size, base.positive, base.tta
-    splits = data.load_medmnist_splits(name, size)
+    splits = {split: data.load_medmnist(name, size, split) for split in ("train", "val")}  # never "test"
     model_keys = set(inspect.signature(models.improved_cnn).parameters)
     model_cfg = {k: v for k, v in config.items() if k in model_keys}
     fit_cfg = {k: v for k, v in config.items() if k not in model_keys}
@@ -57,7 +56,9 @@ def score(key: str, config: dict, seed: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("setting", choices=["breastmnist:28", "breastmnist:64", "pneumoniamnist:28"])
+    from medimgkit import recipe
+
+    parser.add_argument("setting", choices=list(recipe.RECIPES))
     parser.add_argument("configs", nargs="+", help="JSON objects")
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1])
     args = parser.parse_args()
