@@ -14,6 +14,7 @@ ensemble (mean of the seeds' probabilities, labelled as such), ACC at 0.5
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -47,9 +48,7 @@ def main() -> None:
         target_auc, target_acc = TARGETS[key]
         rows.append({"setting": key, "row": "target (mean of 3 seeds)", "test AUC": target_auc, "test ACC": target_acc,
                      "minutes": 5.0 if key == "breastmnist:64" else None})
-    recipes = {key: {"model": recipe.RECIPES[key].model, "fit": recipe.RECIPES[key].fit,
-                     "tta": recipe.RECIPES[key].tta, "threshold": recipe.RECIPES[key].threshold}
-               for key in args.only}
+    recipes = {key: dataclasses.asdict(recipe.RECIPES[key]) for key in args.only}
     report("accuracy", rows, extra={"recipes": recipes, "seeds": args.seeds})
 
 

@@ -49,9 +49,22 @@ def score(key: str, config: dict, seed: int) -> dict:
     t = calibration.youden_threshold(y, probs, positive=positive)
     out = {"setting": key, "config": config, "seed": seed, "epochs run": len(history.history["loss"]),
            "val AUC": round(r["auc"], 4), "val ACC@0.5": round(r["accuracy"], 4), "minutes": round(seconds / 60, 2)}
+    out["_probs"] = probs
     if t is not None:
         out["val ACC@balanced"] = round(metrics.binary_report(y, probs, positive=positive, threshold=t, n_boot=0)["accuracy"], 4)
     return out
+
+
+def ensemble_line(key: str, probs: list[np.ndarray]) -> str:
+    """The validation AUC of the seeds' averaged probabilities, when there are several seeds."""
+    from medimgkit import data, metrics, recipe
+
+    if len(probs) < 2:
+        return ""
+    base = recipe.RECIPES[key]
+    y = data.load_medmnist(base.dataset, base.size, "val")[1]
+    auc = metrics.binary_report(y, np.mean(probs, axis=0), positive=base.positive, n_boot=0)["auc"]
+    return f"; ensemble of {len(probs)} seeds val AUC {auc:.4f}"
 
 
 def main() -> None:
@@ -65,14 +78,18 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     for text in args.configs:
         config = json.loads(text)
-        rows = [score(args.setting, config, s) for s in args.seeds]
-        for row in rows:
+        rows = []
+        for s in args.seeds:
+            row = score(args.setting, config, s)
+            probs = row.pop("_probs")
+            rows.append((row, probs))
             print(json.dumps(row), flush=True)
             with open(RESULTS / "tune.jsonl", "a") as f:
                 f.write(json.dumps(row) + "\n")
-        print(f"MEAN {json.dumps(config)} val AUC {np.mean([r['val AUC'] for r in rows]):.4f} "
-              f"ACC {np.mean([r['val ACC@0.5'] for r in rows]):.4f} "
-              f"min {np.mean([r['minutes'] for r in rows]):.2f}", flush=True)
+        print(f"MEAN {json.dumps(config)} val AUC {np.mean([r['val AUC'] for r, _ in rows]):.4f} "
+              f"ACC {np.mean([r['val ACC@0.5'] for r, _ in rows]):.4f} "
+              f"min {np.mean([r['minutes'] for r, _ in rows]):.2f}"
+              f"{ensemble_line(args.setting, [p for _, p in rows])}", flush=True)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ def fit(
     weight_decay: float = 0.0,
     label_smoothing: float = 0.0,
     mixup: float = 0.0,
+    ema: float | None = None,
     balance: bool = True,
     patience: int | None = 10,
     positive: int = 1,
@@ -98,6 +99,11 @@ def fit(
         batch is blended with a shuffled copy of itself, images and one-hot
         targets alike, with a weight drawn from Beta(mixup, mixup). 0.2 to
         0.4 are common values.
+    ema : float or None
+        When given (e.g. 0.99), the optimiser keeps an exponential moving
+        average of the weights with this momentum, and the returned model
+        holds the averaged weights (Polyak averaging). Only with
+        ``patience=None``: early stopping would restore raw weights.
     balance : bool
         Weight the loss by balanced class weights (see ``class_weights``).
     patience : int or None
@@ -123,11 +129,15 @@ def fit(
         raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
     if mixup < 0:
         raise ValueError(f"mixup must be >= 0 (the Beta distribution's alpha), got {mixup}")
+    if ema is not None and not 0 < ema < 1:
+        raise ValueError(f"ema must be a momentum in (0, 1) or None, got {ema!r}")
+    if ema is not None and patience is not None:
+        raise ValueError(f"ema needs patience=None (no early stopping), got patience={patience!r}")
     set_seed(seed)
     steps = epochs * int(np.ceil(len(train[0]) / batch_size))
     lr = keras.optimizers.schedules.CosineDecay(learning_rate, steps) if schedule == "cosine" else learning_rate
     settings = {"learning_rate": lr, "weight_decay": weight_decay, "label_smoothing": label_smoothing,
-                "one_hot": bool(label_smoothing or mixup)}
+                "one_hot": bool(label_smoothing or mixup), "ema": ema}
     x_val = to_float(val[0])
     y_val = np.asarray(val[1])
     if isinstance(build, keras.Model):
@@ -188,12 +198,14 @@ def _mixup(alpha: float, seed: int):
 
 
 def _compile(
-    model: keras.Model, learning_rate, weight_decay: float = 0.0, label_smoothing: float = 0.0, one_hot: bool = False
+    model: keras.Model, learning_rate, weight_decay: float = 0.0, label_smoothing: float = 0.0,
+    one_hot: bool = False, ema: float | None = None,
 ) -> None:
+    average = {"use_ema": True, "ema_momentum": ema} if ema is not None else {}
     optimizer = (
-        keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+        keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay, **average)
         if weight_decay
-        else keras.optimizers.Adam(learning_rate)
+        else keras.optimizers.Adam(learning_rate, **average)
     )
     loss = (
         keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)

@@ -53,3 +53,15 @@ def test_improved_cnn_l2_adds_penalty_and_switches_off_regularisers():
         improved_cnn((28, 28, 1), l2=-1.0)
     with pytest.raises(ValueError, match="dropout must be in"):
         improved_cnn((28, 28, 1), dropout=1.0)
+
+
+def test_zoom_adds_a_random_zoom_layer_only_when_asked():
+    def zoom_layers(model):
+        aug = model.get_layer("augmentation")
+        return [layer for layer in aug.layers if isinstance(layer, keras.layers.RandomZoom)]
+
+    assert zoom_layers(improved_cnn((28, 28, 1), width=4, blocks=1)) == []
+    (zoom,) = zoom_layers(improved_cnn((28, 28, 1), width=4, blocks=1, zoom=0.1))
+    assert zoom.height_factor == 0.1 and zoom.width_factor is None  # None: width zooms as much as height
+    with pytest.raises(ValueError, match=r"zoom must be in \[0, 1.0\), got 1.5"):
+        improved_cnn((28, 28, 1), zoom=1.5)

@@ -27,7 +27,8 @@ def test_run_scores_validation_and_test_and_picks_the_threshold_on_validation(ru
 
 def test_summary_has_each_seed_their_mean_and_the_ensemble(runs, breast):
     rows = recipe.summary(runs, splits=breast)
-    assert [r["row"] for r in rows] == ["seed 0", "seed 1", "mean of 2 seeds", "ensemble of 2 seeds"]
+    assert [r["row"] for r in rows] == ["seed 0", "seed 1", "mean of 2 seeds (2 networks each)",
+                                        "ensemble of 2 seeds (2 networks each)"]
     y_test = breast["test"][1]
     assert np.isclose(rows[0]["test AUC"], roc_auc(y_test, runs[0].test_probs, positive=0))
     at_t = binary_report(y_test, runs[1].test_probs, positive=0, threshold=runs[1].threshold, n_boot=0)
@@ -49,3 +50,28 @@ def test_bad_recipe_requests_name_the_value():
         recipe.get("retinamnist", 28)
     with pytest.raises(ValueError, match="runs is empty"):
         recipe.summary([])
+
+
+def test_a_run_averages_its_members_and_member_0_is_the_single_network_run(runs, breast, monkeypatch):
+    import dataclasses
+
+    from medimgkit.train import predict_proba
+
+    run = runs[0]
+    assert recipe.RECIPES["breastmnist:28"].members == 3
+    assert len(run.members) == 2 and run.model is run.members[0]  # quick mode trains at most 2
+    x_test = breast["test"][0]
+    probs = [predict_proba(m, x_test, tta=True) for m in run.members]
+    assert not np.allclose(probs[0], probs[1])  # member 1 has seed 0 + 1000
+    assert np.allclose(run.test_probs, (probs[0] + probs[1]) / 2)
+    assert recipe.member_seed(2, 1) == 1002
+
+    monkeypatch.setenv("MEDIMGKIT_QUICK", "1")
+    one = dataclasses.replace(recipe.RECIPES["breastmnist:28"], members=1)
+    monkeypatch.setitem(recipe.RECIPES, "breastmnist:28", one)
+    single = recipe.run("breastmnist", 28, 0, splits=breast)
+    assert len(single.members) == 1
+    assert np.array_equal(single.test_probs, probs[0])  # member 0 has the run's own seed
+    assert recipe.summary([single], splits=breast)[0]["row"] == "seed 0"
+    with pytest.raises(ValueError, match="members must be a positive int, got 0"):
+        dataclasses.replace(one, members=0)

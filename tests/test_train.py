@@ -94,3 +94,20 @@ def test_mixup_blends_batches_and_stays_reproducible(breast):
     assert runs[0] == runs[1]
     with pytest.raises(ValueError, match="mixup must be >= 0.*-1"):
         fit(article_cnn, train, val, epochs=1, mixup=-1)
+
+
+def test_ema_returns_the_averaged_weights_and_needs_a_fixed_budget(breast):
+    train, val = _small(breast)
+    common = dict(epochs=2, positive=0, seed=5, patience=None)
+    raw, _ = fit(lambda: improved_cnn((28, 28, 1), width=4, blocks=1), train, val, **common)
+    averaged, _ = fit(lambda: improved_cnn((28, 28, 1), width=4, blocks=1), train, val, ema=0.9, **common)
+    assert averaged.optimizer.use_ema and np.isclose(averaged.optimizer.ema_momentum, 0.9)
+    # Keras overwrites the weights with their moving averages when fit ends
+    averages = averaged.optimizer._model_variables_moving_average
+    for weight, average in zip(averaged.trainable_weights, averages):
+        assert np.array_equal(weight.numpy(), average.numpy())
+    assert not np.allclose(raw.trainable_weights[0].numpy(), averaged.trainable_weights[0].numpy())
+    with pytest.raises(ValueError, match="ema must be a momentum in \\(0, 1\\).*1.5"):
+        fit(article_cnn, train, val, epochs=1, ema=1.5, patience=None)
+    with pytest.raises(ValueError, match="patience=None.*patience=3"):
+        fit(article_cnn, train, val, epochs=1, ema=0.99, patience=3)
