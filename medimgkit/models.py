@@ -33,19 +33,23 @@ def article_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: in
     return keras.Model(inputs, outputs, name="article_cnn")
 
 
-def augmentation(seed: int = 0, rotation: float = 0.05, contrast: float = 0.2, zoom: float = 0.0) -> keras.Sequential:
+def augmentation(
+    seed: int = 0, rotation: float = 0.05, contrast: float = 0.2, zoom: float = 0.0, flip: str | None = "horizontal"
+) -> keras.Sequential:
     """Light augmentation for breast ultrasound in [0, 1]; active in training only.
 
     Horizontal flips (left and right breast views are mirror images),
     rotations of up to ``rotation`` turns (0.05 = 18 degrees), shifts of up to
     8 % and contrast changes; ``zoom > 0`` adds random zooms of up to that
-    fraction. No vertical flip: anatomy has an up and a down.
+    fraction. No vertical flip: anatomy has an up and a down. Pass
+    ``flip=None`` where a mirror image is not a plausible patient, such as a
+    chest X-ray (the heart would be on the wrong side).
     A preset of :func:`medimgkit.transforms.medical_augmentation`.
     """
     from medimgkit.transforms import medical_augmentation
 
     return medical_augmentation(
-        seed, flip="horizontal", rotation=rotation, translation=0.08, contrast=contrast, zoom=zoom,
+        seed, flip=flip, rotation=rotation, translation=0.08, contrast=contrast, zoom=zoom,
         value_range=(0.0, 1.0),
     )
 
@@ -70,6 +74,7 @@ def improved_cnn(
     seed: int = 0,
     l2: float = 0.0,
     zoom: float = 0.0,
+    flip: str | None = "horizontal",
 ) -> keras.Model:
     """A stronger CNN: augmentation, conv-BN-ReLU blocks, global pooling, dropout.
 
@@ -80,7 +85,9 @@ def improved_cnn(
 
     ``dropout=0`` and ``augment=False`` switch those regularisers off; ``l2 > 0``
     adds ``l2 * sum(w**2)`` of every convolution and dense kernel to the loss;
-    ``zoom > 0`` adds random zooms to the augmentation (see :func:`augmentation`).
+    ``zoom > 0`` adds random zooms to the augmentation and ``flip=None`` takes
+    its left-right flips out, for images whose mirror is not a plausible
+    patient, such as chest X-rays (see :func:`augmentation`).
     """
     shape = _check_shape(input_shape)
     if not 0 <= dropout < 1:
@@ -91,7 +98,7 @@ def improved_cnn(
     if blocks < 1 or min(shape[:2]) < 2**blocks:
         raise ValueError(f"{blocks} pooling blocks do not fit an input of {shape[:2]} pixels")
     inputs = keras.Input(shape=shape, name="image")
-    x = augmentation(seed, zoom=zoom)(inputs) if augment else inputs
+    x = augmentation(seed, zoom=zoom, flip=flip)(inputs) if augment else inputs
     for b in range(blocks):
         x = _conv_block(x, width * 2**b, name=f"block{b + 1}", regularizer=reg)
     x = layers.GlobalAveragePooling2D(name="gap")(x)

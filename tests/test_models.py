@@ -65,3 +65,15 @@ def test_zoom_adds_a_random_zoom_layer_only_when_asked():
     assert zoom.height_factor == 0.1 and zoom.width_factor is None  # None: width zooms as much as height
     with pytest.raises(ValueError, match=r"zoom must be in \[0, 1.0\), got 1.5"):
         improved_cnn((28, 28, 1), zoom=1.5)
+
+
+def test_flip_none_takes_the_mirror_out_for_chest_x_rays():
+    def flips(model):
+        return [layer for layer in model.get_layer("augmentation").layers if isinstance(layer, keras.layers.RandomFlip)]
+
+    (flip,) = flips(improved_cnn((28, 28, 1), width=4, blocks=1))
+    assert flip.mode == "horizontal"
+    assert flips(improved_cnn((28, 28, 1), width=4, blocks=1, flip=None)) == []
+    from medimgkit.recipe import RECIPES
+
+    assert RECIPES["pneumoniamnist:28"].model["flip"] is None and not RECIPES["pneumoniamnist:28"].tta
