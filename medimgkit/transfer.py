@@ -1,4 +1,4 @@
-"""Transfer learning: a Keras Applications backbone inside a small classifier.
+"""Transfer learning: a Keras Applications backbone, or a medimgkit CNN, inside a new classifier.
 
 ``backbone_classifier`` wraps an ImageNet backbone (MobileNetV2 or
 EfficientNetB0) for grey medical images: the grey channel is repeated to three,
@@ -11,6 +11,10 @@ MobileNetV2, 16 MB for EfficientNetB0) and cached in ``~/.keras/models``.
 Without a network connection the backbone falls back to random weights
 (``weights=None``), warns, and records that in ``model.backbone_weights``, so
 a notebook can say which one it trained.
+
+``reuse_backbone`` needs no download: it copies the convolutional blocks of an
+``improved_cnn`` trained on a large medical dataset (say chest X-rays) under a
+new head for a small one, and ``unfreeze`` starts the fine-tuning stage.
 """
 
 from __future__ import annotations
@@ -123,7 +127,8 @@ def backbone_classifier(
     inputs = keras.Input(shape=shape, name="image")
     x = layers.Concatenate(name="grey_to_rgb")([inputs] * 3) if shape[2] == 1 else inputs
     x = layers.Rescaling(scale, offset=offset, name="to_backbone_range")(x)
-    # training=False keeps a frozen backbone's batch norm in inference mode.
+    # A frozen backbone's batch norm runs in inference mode because it is not
+    # trainable; the training=False here alone would not do it (see _fine_tunable).
     x = backbone(x, training=False) if frozen else backbone(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
@@ -132,3 +137,106 @@ def backbone_classifier(
     model.backbone_weights = used
     model.backbone_frozen = frozen
     return model
+
+
+def reuse_backbone(
+    source: keras.Model,
+    num_classes: int = 2,
+    freeze: bool = True,
+    dropout: float = 0.3,
+    flip: str | None = "horizontal",
+    seed: int = 0,
+) -> keras.Model:
+    """A new classifier on a copy of the convolutional blocks of a trained ``improved_cnn``.
+
+    Transfer learning without a download: train
+    :func:`medimgkit.models.improved_cnn` on a large medical dataset (the
+    *source* task, e.g. 4,708 chest X-rays of PneumoniaMNIST), then reuse its
+    blocks for a small one (e.g. BreastMNIST):
+
+    ``image -> augmentation (new, with this task's ``flip``) -> backbone (copy of the
+    source's blocks, nested) -> global average pooling -> dropout -> Dense(softmax)``.
+
+    Parameters
+    ----------
+    source : a trained ``improved_cnn``; its weights are copied, never shared,
+        so training the new model leaves ``source`` unchanged.
+    num_classes : classes of the new task
+    freeze : train only the new head (feature extraction); ``False`` fine-tunes
+        everything but batch norm (use a learning rate about ten times lower).
+        Either way the backbone's batch norm keeps the source's statistics.
+        See :func:`unfreeze`.
+    dropout : float in [0, 1)
+    flip : the new task's augmentation flips (see :func:`medimgkit.models.augmentation`)
+    seed : seeds the augmentation and dropout
+
+    Returns
+    -------
+    keras.Model of the source's input shape with float32 ``(N, num_classes)``
+    probabilities; ``backbone_frozen`` says whether the backbone trains, and
+    ``model.get_layer("backbone")`` is the nested copy (Grad-CAM explains it).
+    """
+    from medimgkit.models import augmentation
+
+    names = [layer.name for layer in source.layers]
+    if "gap" not in names or not any(n.startswith("block1_") for n in names):
+        raise ValueError(
+            f"source must be a medimgkit.models.improved_cnn (layers 'block1_...' to 'gap'), got layers {names}"
+        )
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    copy = keras.models.clone_model(source)
+    copy.set_weights(source.get_weights())
+    blocks = copy.layers[names.index(next(n for n in names if n.startswith("block1_"))) : names.index("gap")]
+    shape = tuple(source.inputs[0].shape[1:])
+    b_in = keras.Input(shape=shape, name="features_in")
+    x = b_in
+    for layer in blocks:
+        x = layer(x)
+    backbone = keras.Model(b_in, x, name="backbone")
+    if freeze:
+        backbone.trainable = False
+    else:
+        _fine_tunable(backbone)
+
+    inputs = keras.Input(shape=shape, name="image")
+    x = augmentation(seed, flip=flip)(inputs)
+    x = backbone(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    model = keras.Model(inputs, outputs, name="transferred_cnn")
+    model.backbone_frozen = bool(freeze)
+    return model
+
+
+def unfreeze(model: keras.Model) -> keras.Model:
+    """Let the nested backbone of a :func:`reuse_backbone` model train (fine-tuning); returns it.
+
+    Its batch-norm layers stay frozen, in inference mode, with the source's
+    statistics and scales.
+
+    The usual second stage of transfer learning: first train the new head on
+    frozen features, then unfreeze and train everything with a learning rate
+    about ten times lower. :func:`medimgkit.train.fit` recompiles the model,
+    which is needed for the change to take effect.
+    """
+    if "backbone" not in [layer.name for layer in model.layers]:
+        raise ValueError(f"model {model.name!r} has no layer named 'backbone'; build it with reuse_backbone")
+    _fine_tunable(model.get_layer("backbone"))
+    model.backbone_frozen = False
+    return model
+
+
+def _fine_tunable(backbone: keras.Model) -> None:
+    # Everything trains except batch norm: a non-trainable BatchNormalization
+    # layer runs in inference mode in Keras 3, so it keeps the source's
+    # statistics instead of re-estimating them from a few images. (Calling the
+    # backbone with training=False does not do this: fit's training=True
+    # overrides it.)
+    backbone.trainable = True
+    for layer in backbone.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.trainable = False

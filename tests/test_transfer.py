@@ -82,3 +82,47 @@ def test_bad_arguments_are_named():
         load_backbone("mobilenetv2", (16, 16, 3), weights=None)
     with pytest.raises(ValueError, match=r"\(H, W, 1\) or \(H, W, 3\)"):
         backbone_classifier((64, 64, 2), weights=None)
+
+
+def test_reuse_backbone_copies_the_source_blocks_and_fine_tunes_without_touching_the_source(shared_dir):
+    from medimgkit.data import load_medmnist
+    from medimgkit.models import article_cnn, improved_cnn
+    from medimgkit.train import fit
+    from medimgkit.transfer import reuse_backbone, unfreeze
+
+    chest = load_medmnist("pneumoniamnist", 28, "val")  # source task: chest X-rays (a small split, for speed)
+    breast_train, breast_val = load_medmnist("breastmnist", 28, "train"), load_medmnist("breastmnist", 28, "val")
+    source, _ = fit(lambda: improved_cnn((28, 28, 1), width=4, blocks=2, flip=None), chest, chest,
+                    epochs=1, patience=None)
+    source_weights = [w.copy() for w in source.get_weights()]
+
+    model = reuse_backbone(source, freeze=True, seed=1)
+    backbone = model.get_layer("backbone")
+    assert model.backbone_frozen and not backbone.trainable and find_last_conv_layer(model) is backbone
+    assert [w.name for w in model.trainable_weights] == ["kernel", "bias"]  # the new head only
+    x = to_float(breast_val[0][:8])
+    source_features = keras.Model(source.inputs, source.get_layer("block2_pool").output).predict(x, verbose=0)
+    assert np.allclose(backbone.predict(x, verbose=0), source_features, atol=1e-5)  # same features...
+    assert all(a is not b for a, b in zip(backbone.weights, source.weights))  # ...from copied weights
+
+    frozen = [w.copy() for w in backbone.get_weights()]
+    fit(model, breast_train, breast_val, epochs=1, positive=0, patience=None)
+    assert all(np.array_equal(a, b) for a, b in zip(frozen, backbone.get_weights()))
+
+    unfreeze(model)
+    assert not model.backbone_frozen and backbone.trainable
+    bn_layers = [layer for layer in backbone.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert bn_layers and not any(layer.trainable for layer in bn_layers)  # batch norm stays in inference mode
+    fit(model, breast_train, breast_val, epochs=1, positive=0, patience=None, learning_rate=1e-4)
+    bn = backbone.get_layer("block1_bn1")
+    assert np.array_equal(bn.moving_mean.numpy(), source.get_layer("block1_bn1").moving_mean.numpy())
+    kernel = backbone.get_layer("block1_conv1").kernel.numpy()
+    assert not np.allclose(kernel, source.get_layer("block1_conv1").kernel.numpy())  # fine-tuned
+    assert all(np.array_equal(a, b) for a, b in zip(source_weights, source.get_weights()))  # source untouched
+    cam = grad_cam(model, x)
+    assert cam.shape == (8, 28, 28) and np.all(np.isfinite(cam))
+
+    with pytest.raises(ValueError, match="improved_cnn.*'conv'"):
+        reuse_backbone(article_cnn())
+    with pytest.raises(ValueError, match="'article_cnn' has no layer named 'backbone'"):
+        unfreeze(article_cnn())
