@@ -210,8 +210,9 @@ def summary(runs: list[Run], splits: dict | None = None) -> list[dict]:
     nets = f" ({len(runs[0].members)} networks each)" if len(runs[0].members) > 1 else ""
     rows = [row(f"seed {run.seed}", run.test_probs, run.threshold, run.minutes) for run in runs]
     mean = {k: float(np.mean([x[k] for x in rows])) for k in rows[0] if k != "row"}
-    rows.append({"row": f"mean of {len(runs)} seeds{nets}", **mean})
+    seeds = f"{len(runs)} seed{'s' if len(runs) > 1 else ''}"
+    rows.append({"row": f"mean of {seeds}{nets}", **mean})
     val_mean = np.mean([run.val_probs for run in runs], axis=0)
-    rows.append(row(f"ensemble of {len(runs)} seeds{nets}", np.mean([run.test_probs for run in runs], axis=0),
+    rows.append(row(f"ensemble of {seeds}{nets}", np.mean([run.test_probs for run in runs], axis=0),
                     choose_threshold(r, y_val, val_mean), None))
     return rows

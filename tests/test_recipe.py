@@ -72,6 +72,6 @@ def test_a_run_averages_its_members_and_member_0_is_the_single_network_run(runs,
     single = recipe.run("breastmnist", 28, 0, splits=breast)
     assert len(single.members) == 1
     assert np.array_equal(single.test_probs, probs[0])  # member 0 has the run's own seed
-    assert recipe.summary([single], splits=breast)[0]["row"] == "seed 0"
+    assert [r["row"] for r in recipe.summary([single], splits=breast)] == ["seed 0", "mean of 1 seed", "ensemble of 1 seed"]
     with pytest.raises(ValueError, match="members must be a positive int, got 0"):
         dataclasses.replace(one, members=0)
