@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS  # noqa: E402
 
 
-def score(key: str, config: dict, seed: int) -> dict:
+def score(key: str, config: dict, seed: int) -> tuple[dict, np.ndarray]:
     from medimgkit import calibration, data, metrics, models, recipe, train
 
     base = recipe.RECIPES[key]
@@ -49,10 +49,9 @@ def score(key: str, config: dict, seed: int) -> dict:
     t = calibration.youden_threshold(y, probs, positive=positive)
     out = {"setting": key, "config": config, "seed": seed, "epochs run": len(history.history["loss"]),
            "val AUC": round(r["auc"], 4), "val ACC@0.5": round(r["accuracy"], 4), "minutes": round(seconds / 60, 2)}
-    out["_probs"] = probs
     if t is not None:
         out["val ACC@balanced"] = round(metrics.binary_report(y, probs, positive=positive, threshold=t, n_boot=0)["accuracy"], 4)
-    return out
+    return out, probs
 
 
 def ensemble_line(key: str, probs: list[np.ndarray]) -> str:
@@ -80,8 +79,7 @@ def main() -> None:
         config = json.loads(text)
         rows = []
         for s in args.seeds:
-            row = score(args.setting, config, s)
-            probs = row.pop("_probs")
+            row, probs = score(args.setting, config, s)
             rows.append((row, probs))
             print(json.dumps(row), flush=True)
             with open(RESULTS / "tune.jsonl", "a") as f:

@@ -150,8 +150,8 @@ def run(dataset: str, size: int, seed: int, splits: dict | None = None) -> Run:
     A recipe with several ``members`` trains that many networks (seeds from
     :func:`member_seed`) and averages their probabilities. In quick mode
     (``MEDIMGKIT_QUICK=1``) it trains at most 2 members for 3 epochs on a
-    third of the training images; the code path is the same. The wall time covers training and
-    prediction of all members, not loading the data.
+    third of the training images; the code path is the same. The wall time
+    covers training and prediction of all members, not loading the data.
     """
     from medimgkit import data, models, train
 

@@ -32,6 +32,20 @@ BACKBONES: dict[str, tuple[str, float, float]] = {
 }
 
 
+def _check_head(num_classes: int, dropout: float) -> None:
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+
+
+def _head(features, num_classes: int, dropout: float, seed: int):
+    """Global average pooling -> dropout -> Dense(softmax): the new classifier on a feature map."""
+    x = layers.GlobalAveragePooling2D(name="gap")(features)
+    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
+    return layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+
+
 def load_backbone(
     name: str = "mobilenetv2",
     input_shape: tuple[int, int, int] = (64, 64, 3),
@@ -115,10 +129,7 @@ def backbone_classifier(
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3 or shape[2] not in (1, 3):
         raise ValueError(f"input_shape must be (H, W, 1) or (H, W, 3), got {input_shape!r}")
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    _check_head(num_classes, dropout)
     backbone, used = load_backbone(name, (shape[0], shape[1], 3), weights)
     frozen = (used is not None) if freeze is None else bool(freeze)
     backbone.trainable = not frozen
@@ -130,9 +141,7 @@ def backbone_classifier(
     # A frozen backbone's batch norm runs in inference mode because it is not
     # trainable; the training=False here alone would not do it (see _fine_tunable).
     x = backbone(x, training=False) if frozen else backbone(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    outputs = _head(x, num_classes, dropout, seed)
     model = keras.Model(inputs, outputs, name=f"{str(name).lower()}_classifier")
     model.backbone_weights = used
     model.backbone_frozen = frozen
@@ -183,10 +192,7 @@ def reuse_backbone(
         raise ValueError(
             f"source must be a medimgkit.models.improved_cnn (layers 'block1_...' to 'gap'), got layers {names}"
         )
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    _check_head(num_classes, dropout)
     copy = keras.models.clone_model(source)
     copy.set_weights(source.get_weights())
     blocks = copy.layers[names.index(next(n for n in names if n.startswith("block1_"))) : names.index("gap")]
@@ -204,9 +210,7 @@ def reuse_backbone(
     inputs = keras.Input(shape=shape, name="image")
     x = augmentation(seed, flip=flip)(inputs)
     x = backbone(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    outputs = _head(x, num_classes, dropout, seed)
     model = keras.Model(inputs, outputs, name="transferred_cnn")
     model.backbone_frozen = bool(freeze)
     return model
