@@ -14,7 +14,8 @@ a notebook can say which one it trained.
 
 ``reuse_backbone`` needs no download: it copies the convolutional blocks of an
 ``improved_cnn`` trained on a large medical dataset (say chest X-rays) under a
-new head for a small one, and ``unfreeze`` starts the fine-tuning stage.
+new head for a small one. ``unfreeze`` starts the fine-tuning stage of either
+kind of model, keeping batch norm frozen.
 """
 
 from __future__ import annotations
@@ -116,7 +117,9 @@ def backbone_classifier(
     freeze : bool or None
         Freeze the backbone (feature extraction: only the head trains, and its
         batch-norm layers stay in inference mode). ``None``: freeze exactly when
-        pretrained weights were loaded; a random backbone must train.
+        pretrained weights were loaded; a random backbone must train. A
+        *pretrained* backbone that is not frozen fine-tunes everything but its
+        batch norm, which keeps the pretrained statistics (see :func:`unfreeze`).
     dropout : float in [0, 1)
     seed : int, seeds the dropout layer
 
@@ -133,6 +136,8 @@ def backbone_classifier(
     backbone, used = load_backbone(name, (shape[0], shape[1], 3), weights)
     frozen = (used is not None) if freeze is None else bool(freeze)
     backbone.trainable = not frozen
+    if used is not None and not frozen:
+        _fine_tunable(backbone)
     _, scale, offset = BACKBONES[str(name).lower()]
 
     inputs = keras.Input(shape=shape, name="image")
@@ -216,20 +221,36 @@ def reuse_backbone(
     return model
 
 
-def unfreeze(model: keras.Model) -> keras.Model:
-    """Let the nested backbone of a :func:`reuse_backbone` model train (fine-tuning); returns it.
+def unfreeze(model: keras.Model, top: int | None = None) -> keras.Model:
+    """Let the nested backbone of a transfer model train (fine-tuning); returns the model.
 
-    Its batch-norm layers stay frozen, in inference mode, with the source's
-    statistics and scales.
+    Works on :func:`reuse_backbone` and :func:`backbone_classifier` models.
+    ``top=None`` unfreezes the whole backbone; ``top=20`` only its last 20
+    layers, the usual choice for a large pretrained backbone such as
+    MobileNetV2. Either way its batch-norm layers stay frozen, in inference
+    mode, with the pretrained statistics and scales: re-estimating them from
+    a few hundred images would shift every feature the head was trained on.
 
     The usual second stage of transfer learning: first train the new head on
-    frozen features, then unfreeze and train everything with a learning rate
-    about ten times lower. :func:`medimgkit.train.fit` recompiles the model,
-    which is needed for the change to take effect.
+    frozen features, then unfreeze and train with a learning rate about ten
+    times lower. :func:`medimgkit.train.fit` recompiles the model, which is
+    needed for the change to take effect.
     """
-    if "backbone" not in [layer.name for layer in model.layers]:
-        raise ValueError(f"model {model.name!r} has no layer named 'backbone'; build it with reuse_backbone")
-    _fine_tunable(model.get_layer("backbone"))
+    nested = [layer for layer in model.layers  # an augmentation pipeline is a Sequential, not a backbone
+              if isinstance(layer, keras.Model) and not isinstance(layer, keras.Sequential)]
+    named = [layer for layer in nested if layer.name == "backbone"]
+    if not (named or len(nested) == 1):
+        raise ValueError(
+            f"model {model.name!r} has no layer named 'backbone' nor one nested backbone; "
+            "build it with reuse_backbone or backbone_classifier"
+        )
+    backbone = (named or nested)[0]
+    if top is not None and (not isinstance(top, int) or not 1 <= top <= len(backbone.layers)):
+        raise ValueError(f"top must be None or an int from 1 to {len(backbone.layers)} (the backbone's layers), got {top!r}")
+    _fine_tunable(backbone)
+    if top is not None:
+        for layer in backbone.layers[: len(backbone.layers) - top]:
+            layer.trainable = False
     model.backbone_frozen = False
     return model
 

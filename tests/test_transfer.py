@@ -126,3 +126,42 @@ def test_reuse_backbone_copies_the_source_blocks_and_fine_tunes_without_touching
         reuse_backbone(article_cnn())
     with pytest.raises(ValueError, match="'article_cnn' has no layer named 'backbone'"):
         unfreeze(article_cnn())
+
+
+def test_a_pretrained_backbone_fine_tunes_with_its_batch_norm_frozen(tmp_path, shared_dir):
+    """Offline: a weights file stands in for ImageNet; it is loaded as pretrained weights."""
+    from medimgkit.data import load_medmnist
+    from medimgkit.models import improved_cnn
+    from medimgkit.train import fit
+    from medimgkit.transfer import unfreeze
+
+    source, _ = load_backbone("mobilenetv2", (32, 32, 3), weights=None)
+    path = str(tmp_path / "pretrained.weights.h5")
+    source.save_weights(path)
+
+    tuned = backbone_classifier((32, 32, 1), weights=path, freeze=False)
+    (inner,) = _nested(tuned)
+    assert tuned.backbone_weights == path and tuned.backbone_frozen is False
+    bn = [layer for layer in inner.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert bn and not any(layer.trainable for layer in bn) and inner.get_layer("Conv1").trainable
+    assert np.array_equal(inner.get_layer("Conv1").kernel.numpy(), source.get_layer("Conv1").kernel.numpy())
+
+    model = backbone_classifier((32, 32, 1), weights=path)  # pretrained, so frozen by default
+    assert model.backbone_frozen
+    (inner,) = _nested(model)
+    assert unfreeze(model, top=20) is model and not model.backbone_frozen
+    assert {layer.name for layer in inner.layers if layer.trainable} == {
+        layer.name for layer in inner.layers[-20:] if not isinstance(layer, keras.layers.BatchNormalization)}
+    before = {layer.name: [w.copy() for w in layer.get_weights()] for layer in inner.layers if layer.weights}
+    images, labels = load_medmnist("breastmnist", 28, "val")
+    padded = np.pad(images, ((0, 0), (2, 2), (2, 2)))  # 32 x 32, the backbone's smallest input
+    fit(model, (padded, labels), (padded, labels), epochs=1, positive=0, patience=None, learning_rate=1e-3)
+    changed = {name for name, ws in before.items()
+               if not all(np.array_equal(a, b) for a, b in zip(ws, inner.get_layer(name).get_weights()))}
+    top = {layer.name for layer in inner.layers[-20:] if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)}
+    assert changed and changed <= top  # only the unfrozen top layers moved; batch norm statistics did not
+
+    with pytest.raises(ValueError, match=f"top must be None or an int from 1 to {len(inner.layers)}.*got 0"):
+        unfreeze(model, top=0)
+    with pytest.raises(ValueError, match="'improved_cnn' has no layer named 'backbone' nor one nested backbone"):
+        unfreeze(improved_cnn())
