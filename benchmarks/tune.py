@@ -25,7 +25,6 @@ gives every other one's paired difference to it, seed by seed.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 import time
@@ -43,9 +42,7 @@ def score(key: str, config: dict, seed: int) -> tuple[dict, np.ndarray]:
     base = recipe.RECIPES[key]
     name, size, positive, tta = base.dataset, base.size, base.positive, base.tta
     splits = {split: data.load_medmnist(name, size, split) for split in ("train", "val")}  # never "test"
-    model_keys = set(inspect.signature(models.improved_cnn).parameters)
-    model_cfg = {k: v for k, v in config.items() if k in model_keys}
-    fit_cfg = {k: v for k, v in config.items() if k not in model_keys}
+    model_cfg, fit_cfg = recipe.split_settings(config)
     start = time.perf_counter()
     model, history = train.fit(
         lambda: models.improved_cnn((size, size, 1), seed=seed, **model_cfg), splits["train"], splits["val"],

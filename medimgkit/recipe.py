@@ -180,6 +180,17 @@ def run(dataset: str, size: int, seed: int, splits: dict | None = None) -> Run:
                threshold, minutes)
 
 
+def split_settings(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split keyword arguments into those of :func:`medimgkit.models.improved_cnn` and the rest (for ``fit``)."""
+    import inspect
+
+    from medimgkit import models
+
+    model_keys = set(inspect.signature(models.improved_cnn).parameters) - {"input_shape", "seed"}
+    return ({k: v for k, v in config.items() if k in model_keys},
+            {k: v for k, v in config.items() if k not in model_keys})
+
+
 def settings(key: str, **overrides: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The recipe's ``(model, fit)`` keyword arguments with ``overrides`` applied.
 
@@ -187,17 +198,10 @@ def settings(key: str, **overrides: Any) -> tuple[dict[str, Any], dict[str, Any]
     takes it, and to :func:`medimgkit.train.fit` otherwise, e.g.
     ``settings("breastmnist:28", zoom=0.1, epochs=60)``.
     """
-    import inspect
-
-    from medimgkit import models
-
     if key not in RECIPES:
         raise ValueError(f"no recipe for {key!r}; available: {sorted(RECIPES)}")
-    model_keys = set(inspect.signature(models.improved_cnn).parameters) - {"input_shape", "seed"}
-    r = RECIPES[key]
-    model = {**r.model, **{k: v for k, v in overrides.items() if k in model_keys}}
-    fit = {**r.fit, **{k: v for k, v in overrides.items() if k not in model_keys}}
-    return model, fit
+    model_over, fit_over = split_settings(overrides)
+    return {**RECIPES[key].model, **model_over}, {**RECIPES[key].fit, **fit_over}
 
 
 def cross_validate(dataset: str, size: int, seed: int, folds: int = 5, splits: dict | None = None, **overrides: Any):
