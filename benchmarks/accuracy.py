@@ -1,6 +1,6 @@
 """Accuracy of the book's final recipes against published MedMNIST results, per seed, mean and ensemble.
 
-Each run trains the recipe of ``medimgkit.recipe`` from scratch (settings
+Each run trains the recipe of ``medimgkit.experiments.recipe`` from scratch (settings
 chosen on the validation split with ``benchmarks/tune.py``), picks its
 decision threshold on validation, and scores the test split once. Reported:
 test AUC and ACC per seed, their mean (what the targets refer to), the seed
@@ -38,7 +38,8 @@ def verdict(mean: dict, auc: float, acc: float, minutes: float | None, seeds: in
 
 
 def main() -> None:
-    from medimgkit import data, recipe
+    from medimgkit import data
+    from medimgkit.experiments import recipe
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=list(recipe.RECIPES), choices=list(recipe.RECIPES))

@@ -13,7 +13,7 @@ Model keys go to :func:`medimgkit.models.improved_cnn`; ``fit`` keys
 :func:`medimgkit.train.fit`.
 
 With ``--folds K`` each configuration is instead scored by K-fold
-cross-validation on train + validation pooled (``medimgkit.recipe.cross_validate``:
+cross-validation on train + validation pooled (``medimgkit.experiments.recipe.cross_validate``:
 one network per part, out-of-fold AUC over 624 BreastMNIST images instead of
 78), and each configuration is applied *on top of the recipe*: ``'{}'`` is
 the recipe itself. The first configuration is the reference: the summary
@@ -37,22 +37,22 @@ from _common import RESULTS  # noqa: E402
 
 
 def score(key: str, config: dict, seed: int) -> tuple[dict, np.ndarray]:
-    from medimgkit import calibration, data, metrics, models, recipe, train
+    from medimgkit import data, metrics, train
+    from medimgkit.experiments import recipe
 
     base = recipe.RECIPES[key]
     name, size, positive, tta = base.dataset, base.size, base.positive, base.tta
     splits = {split: data.load_medmnist(name, size, split) for split in ("train", "val")}  # never "test"
-    model_cfg, fit_cfg = recipe.split_settings(config)
+    plan = recipe.prepare(*splits["train"], seed, *recipe.split_settings(config))
     start = time.perf_counter()
     model, history = train.fit(
-        lambda: models.improved_cnn((size, size, 1), seed=seed, **model_cfg), splits["train"], splits["val"],
-        positive=positive, seed=seed, **fit_cfg,
+        plan.build(seed), (plan.images, plan.labels), splits["val"], positive=positive, seed=seed, **plan.fit,
     )
     probs = train.predict_proba(model, splits["val"][0], tta=tta)
     seconds = time.perf_counter() - start
     y = splits["val"][1]
     r = metrics.binary_report(y, probs, positive=positive, n_boot=0)
-    t = calibration.youden_threshold(y, probs, positive=positive)
+    t = metrics.youden_threshold(y, probs, positive=positive)
     out = {"setting": key, "config": config, "seed": seed, "epochs run": len(history.history["loss"]),
            "val AUC": round(r["auc"], 4), "val ACC@0.5": round(r["accuracy"], 4), "minutes": round(seconds / 60, 2)}
     if t is not None:
@@ -62,7 +62,8 @@ def score(key: str, config: dict, seed: int) -> tuple[dict, np.ndarray]:
 
 def ensemble_line(key: str, probs: list[np.ndarray]) -> str:
     """The validation AUC of the seeds' averaged probabilities, when there are several seeds."""
-    from medimgkit import data, metrics, recipe
+    from medimgkit import data, metrics
+    from medimgkit.experiments import recipe
 
     if len(probs) < 2:
         return ""
@@ -74,7 +75,8 @@ def ensemble_line(key: str, probs: list[np.ndarray]) -> str:
 
 def cross_validated(key: str, config: dict, seed: int, folds: int) -> dict:
     """The out-of-fold AUC of the recipe with ``config`` applied, over train + validation."""
-    from medimgkit import is_quick, recipe
+    from medimgkit import is_quick
+    from medimgkit.experiments import recipe
 
     base = recipe.RECIPES[key]
     cv = recipe.cross_validate(base.dataset, base.size, seed, folds=folds, **config)
@@ -108,7 +110,7 @@ def record(row: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    from medimgkit import recipe
+    from medimgkit.experiments import recipe
 
     parser.add_argument("setting", choices=list(recipe.RECIPES))
     parser.add_argument("configs", nargs="+", help="JSON objects")

@@ -128,7 +128,7 @@ def cross_val_predict(
     if positive not in set(labels.tolist()):
         raise ValueError(f"positive class {positive!r} does not occur in labels {sorted(set(labels.tolist()))}")
     ids = np.arange(len(labels)) if patient_ids is None else np.asarray(patient_ids)
-    parts = patient_kfold(ids, n_splits=folds, labels=labels, seed=seed)
+    parts = patient_kfold(ids, folds=folds, labels=labels, seed=seed)
     fold = np.empty(len(labels), dtype=np.int64)
     probs: np.ndarray | None = None
     trained, fold_auc = [], []

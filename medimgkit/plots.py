@@ -1,4 +1,9 @@
-"""Plots a reader would rather look at than read: curves, ROC, confusion, images, Grad-CAM."""
+"""Plots a reader would rather look at than read, and the Markdown tables the book prints.
+
+Every plotting function returns the ``matplotlib`` figure (pass ``ax=`` or
+``axes=`` to draw into an existing one). ``markdown_table`` writes every
+table of the book (show it with ``IPython.display.Markdown``).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,11 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from medimgkit._text import markdown_table
 from medimgkit.explain import overlay
 from medimgkit.metrics import roc_auc, roc_curve
+
+__all__ = ["markdown_table", "plot_confusion", "plot_gradcam", "plot_history", "plot_roc", "show_images"]
 
 
 def plot_history(history, metrics: Sequence[str] = ("loss", "val_auc"), axes=None):

@@ -74,6 +74,7 @@ def fit(
     positive: int = 1,
     seed: int = 0,
     strategy: Any = None,
+    deterministic: bool = False,
     verbose: int = 0,
 ) -> tuple[keras.Model, keras.callbacks.History]:
     """Compile and train a classifier reproducibly.
@@ -113,6 +114,12 @@ def fit(
         The positive class for validation AUC (0 = malignant in BreastMNIST).
     seed : int
         Seeds Python, NumPy, TensorFlow and the shuffle order.
+    deterministic : bool
+        Also switch on TensorFlow's op determinism, so that two runs with the
+        same seed on the same machine give identical weights. It is a
+        process-wide setting, so ``fit`` leaves it alone unless asked; calling
+        ``medimgkit.set_seed(seed)`` once at the top of a notebook does the
+        same for everything after it.
     strategy : tf.distribute.Strategy, optional
         E.g. ``get_strategy()``; the model is built and compiled in its scope.
 
@@ -133,7 +140,7 @@ def fit(
         raise ValueError(f"ema must be a momentum in (0, 1) or None, got {ema!r}")
     if ema is not None and patience is not None:
         raise ValueError(f"ema needs patience=None (no early stopping), got patience={patience!r}")
-    set_seed(seed)
+    set_seed(seed, deterministic=deterministic)
     steps = epochs * int(np.ceil(len(train[0]) / batch_size))
     lr = keras.optimizers.schedules.CosineDecay(learning_rate, steps) if schedule == "cosine" else learning_rate
     settings = {"learning_rate": lr, "weight_decay": weight_decay, "label_smoothing": label_smoothing,
@@ -159,11 +166,11 @@ def fit(
     if label_smoothing or mixup:
         import tensorflow as tf
 
-        n_classes = model.outputs[0].shape[-1]
-        train_ds = train_ds.map(lambda x, y: (x, tf.one_hot(y, n_classes)))
+        num_classes = model.outputs[0].shape[-1]
+        train_ds = train_ds.map(lambda x, y: (x, tf.one_hot(y, num_classes)))
         if mixup:
             train_ds = train_ds.map(_mixup(mixup, seed))
-        val_targets = keras.utils.to_categorical(y_val, n_classes)
+        val_targets = keras.utils.to_categorical(y_val, num_classes)
     callbacks: list[keras.callbacks.Callback] = [ValidationAUC(x_val, y_val, positive=positive)]
     if patience is not None:
         callbacks.append(

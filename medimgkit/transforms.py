@@ -1,9 +1,10 @@
 """Intensity and geometry transforms for medical images, and augmentation layers.
 
 Everything here works on one image as a NumPy array (``(H, W)`` grey or
-``(H, W, C)``) and returns float32, except ``to_grey``/``to_rgb``, which keep
+``(H, W, C)``) and returns float32, except ``to_gray``/``to_rgb``, which keep
 the dtype. NaN or infinite input is refused: it would silently spread through
-every statistic.
+every statistic. ``adjust_contrast`` and ``adjust_gamma`` (synthetic dataset
+shift) work on uint8 batches and return uint8.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+
+from medimgkit._deprecation import deprecated_alias
 
 #: CT display windows as (centre, width) in Hounsfield units. Typical values
 #: from common radiology practice (Radiopaedia, "Windowing (CT)"); sites
@@ -158,7 +161,7 @@ def resize_pad(
     return out[..., 0] if grey else out
 
 
-def to_grey(image: np.ndarray) -> np.ndarray:
+def to_gray(image: np.ndarray) -> np.ndarray:
     """Grey image ``(..., H, W)`` from ``(H, W)``, ``(H, W, 1)``, RGB ``(H, W, 3)`` or RGBA.
 
     Colour uses the ITU-R BT.601 luma weights (0.299, 0.587, 0.114), as
@@ -216,7 +219,8 @@ def medical_augmentation(
     **No flips by default**: anatomy is not mirror-symmetric in every task (a
     left-right flipped chest X-ray shows the heart on the wrong side, a
     condition called dextrocardia). Ask for ``flip="horizontal"`` where a
-    mirror image is a plausible patient (e.g. left and right breast).
+    mirror image is a plausible image (e.g. breast ultrasound: the horizontal axis
+    is the transducer's lateral axis, so a mirrored frame is the probe turned round).
 
     With ``flip="horizontal", rotation=0.05, translation=0.08,
     contrast=0.2, value_range=(0, 255)`` and no noise or zoom it builds the
@@ -239,6 +243,8 @@ def medical_augmentation(
     import keras
     from keras import layers
 
+    from medimgkit.models.layers import AUGMENTATION
+
     if flip not in (None, "horizontal", "vertical", "horizontal_and_vertical"):
         raise ValueError(f"flip must be None, 'horizontal', 'vertical' or 'horizontal_and_vertical', got {flip!r}")
     for name, value, top in (("rotation", rotation, 0.5), ("translation", translation, 1.0),
@@ -260,4 +266,46 @@ def medical_augmentation(
         stack.append(layers.RandomContrast(contrast, value_range=value_range, seed=seed + 3))
     if noise:
         stack.append(layers.GaussianNoise(noise, seed=seed + 4))
-    return keras.Sequential(stack, name="augmentation")
+    return keras.Sequential(stack, name=AUGMENTATION)
+
+
+# Intensity changes: synthetic dataset shift (chapter 13). The same images as if
+# from another scanner or setting: change the contrast or gamma of *test* images
+# (labels unchanged), a cheap, controlled stand-in for real shift.
+
+
+def _uint8(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"expected uint8 images, got dtype {images.dtype}")
+    return images
+
+
+def adjust_contrast(images: np.ndarray, factor: float) -> np.ndarray:
+    """Scale each image's deviation from its own mean grey value by ``factor``.
+
+    ``factor < 1`` flattens contrast, ``> 1`` strengthens it; ``1`` returns the
+    same values. Works on uint8 ``(N, H, W)`` or ``(N, H, W, C)`` and returns
+    uint8 of the same shape (values clipped to 0-255).
+    """
+    x = _uint8(images).astype(np.float32)
+    if not np.isfinite(factor) or factor < 0:
+        raise ValueError(f"contrast factor must be a finite number >= 0, got {factor}")
+    axes = tuple(range(1, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    return np.clip(np.round(mean + factor * (x - mean)), 0, 255).astype(np.uint8)
+
+
+def adjust_gamma(images: np.ndarray, gamma: float) -> np.ndarray:
+    """Gamma curve ``255 * (x / 255) ** gamma``: ``gamma > 1`` darkens mid-greys, ``< 1`` brightens.
+
+    uint8 in, uint8 out, same shape; ``gamma=1`` returns the same values.
+    """
+    x = _uint8(images)
+    if not np.isfinite(gamma) or gamma <= 0:
+        raise ValueError(f"gamma must be a finite number > 0, got {gamma}")
+    lut = np.clip(np.round(255.0 * (np.arange(256) / 255.0) ** gamma), 0, 255).astype(np.uint8)
+    return lut[x]
+
+
+to_grey = deprecated_alias(to_gray, "to_grey")

@@ -12,7 +12,17 @@ import tracemalloc
 import nibabel as nib
 import numpy as np
 import pytest
-from _medical_files import CT, MR, listing, nibabel_sample, sample, truncate, write_ct_series, write_float_dicom, write_resized_ct
+from _medical_files import (
+    CT,
+    MR,
+    listing,
+    nibabel_sample,
+    sample,
+    truncate,
+    write_ct_series,
+    write_float_dicom,
+    write_resized_ct,
+)
 
 from medimgkit.data import load_medical_folder, save_image_folder
 from medimgkit.io import (
@@ -73,7 +83,7 @@ def test_non_dicom_with_dcm_name(tmp_path):
 
 def test_series_with_mixed_sizes(tmp_path):
     write_ct_series(tmp_path, n=3, series_uid="1.2.3.4")
-    write_resized_ct(tmp_path / "odd.dcm", 64, 64, bytes(64 * 64 * 2)).parent
+    write_resized_ct(tmp_path / "odd.dcm", 64, 64, bytes(64 * 64 * 2))
     import pydicom
 
     ds = pydicom.dcmread(tmp_path / "odd.dcm")

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from medimgkit.calibration import (
+from medimgkit.metrics import binary_report
+from medimgkit.metrics.calibration import (
     expected_calibration_error,
     platt_scaling,
     plot_reliability,
@@ -17,7 +18,6 @@ from medimgkit.calibration import (
     threshold_for_sensitivity,
     youden_threshold,
 )
-from medimgkit.metrics import binary_report
 
 
 def _sensitivity(y, s, t, positive):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from medimgkit.compare import auc_difference
 from medimgkit.metrics import roc_auc
+from medimgkit.metrics.compare import auc_difference
 
 
 def _scores(n=200, seed=0):

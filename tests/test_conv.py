@@ -1,4 +1,4 @@
-"""medimgkit.conv against TensorFlow/Keras on a real BreastMNIST ultrasound image."""
+"""medimgkit.scratch.conv against TensorFlow/Keras on a real BreastMNIST ultrasound image."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 from scipy import signal
 
-from medimgkit.conv import (
+from medimgkit.data import DataUnavailableError, load_medmnist, to_float
+from medimgkit.scratch.conv import (
     avg_pool2d,
     conv2d,
     conv_params,
@@ -19,7 +20,6 @@ from medimgkit.conv import (
     pad_amounts,
     receptive_field,
 )
-from medimgkit.data import DataUnavailableError, load_medmnist, to_float
 
 
 @pytest.fixture(scope="module")

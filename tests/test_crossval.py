@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from medimgkit import crossval, data, models, recipe
+from medimgkit import crossval, data, models
+from medimgkit.experiments import recipe
 from medimgkit.metrics import roc_auc
 from medimgkit.train import fit, predict_proba
 
@@ -70,7 +71,7 @@ def test_bad_requests_name_the_value(pooled):
     x, y = pooled
     with pytest.raises(ValueError, match="patience=5, expected None"):
         crossval.cross_val_predict(tiny, x, y, folds=3, patience=5)
-    with pytest.raises(ValueError, match="n_splits must be an integer >= 2, got 1"):
+    with pytest.raises(ValueError, match="folds must be an integer >= 2, got 1"):
         crossval.cross_val_predict(tiny, x, y, folds=1)
     with pytest.raises(ValueError, match=f"{len(y)} images but 3 labels"):
         crossval.cross_val_predict(tiny, x, y[:3])

@@ -98,7 +98,7 @@ def test_folder_errors(breast, tmp_path):
     with pytest.raises(ValueError, match="1 class folder"):
         load_image_folder(tmp_path)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="is empty"):
+    with pytest.raises(ValueError, match="has no files in it or in its sub-folders"):
         load_image_folder(tmp_path)
 
 

@@ -94,5 +94,5 @@ def test_bad_arguments_are_refused():
         patient_kfold([1, 2, 3], 5)
     with pytest.raises(ValueError, match="4 patient ids but 3 labels"):
         patient_split([1, 2, 3, 4], [0, 1, 0])
-    with pytest.raises(ValueError, match="n_splits must be an integer >= 2"):
+    with pytest.raises(ValueError, match="folds must be an integer >= 2"):
         patient_kfold([1, 2, 3], 1)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from medimgkit.descent import gradient_descent, least_squares, loss_grid, plot_descent
+from medimgkit.scratch.descent import gradient_descent, least_squares, loss_grid, plot_descent
 
 
 @pytest.fixture()
@@ -50,9 +50,9 @@ def test_loss_grid_and_plot(problem):
     w0, w1, z = loss_grid(problem.loss, (-1, 1), (-2, 2), n=5)
     assert z.shape == (5, 5)
     assert np.isclose(z[0, 0], problem.loss(np.array([-1.0, -2.0])))
-    ax = plot_descent(problem.loss, {"lr": gradient_descent(problem.grad, [1.0, 1.0], 0.1, 5)},
-                      (-2, 2), (-2, 2), minimum=problem.minimizer)
-    assert len(ax.lines) == 2
+    fig = plot_descent(problem.loss, {"lr": gradient_descent(problem.grad, [1.0, 1.0], 0.1, 5)},
+                       (-2, 2), (-2, 2), minimum=problem.minimizer)
+    assert len(fig.axes[0].lines) == 2
     import matplotlib.pyplot as plt
 
-    plt.close(ax.figure)
+    plt.close(fig)

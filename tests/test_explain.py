@@ -116,7 +116,8 @@ def test_cut_graph_and_skip_connection_fallback_give_the_recipe_maps():
     import keras
     import tensorflow as tf
 
-    from medimgkit.explain import _split_at, grad_cam
+    from medimgkit.explain import grad_cam
+    from medimgkit.explain._features import split_at as _split_at
 
     rng = np.random.default_rng(0)
     x = rng.random((6, 16, 16, 1)).astype(np.float32)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from medimgkit.federated import _reset_optimizer, average_weights, fedavg, split_clients
+from medimgkit.experiments.federated import _reset_optimizer, average_weights, fedavg, split_clients
 from medimgkit.metrics import roc_auc
 from medimgkit.models import improved_cnn
 from medimgkit.train import predict_proba

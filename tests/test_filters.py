@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from medimgkit.conv import conv2d
 from medimgkit.data import DataUnavailableError, load_medmnist
-from medimgkit.filters import (
+from medimgkit.scratch.conv import conv2d
+from medimgkit.scratch.filters import (
     CLASSIC_KERNELS,
     LAPLACIAN,
     SOBEL_X,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from medimgkit.imbalance import resample
+from medimgkit.data.resampling import resample
 
 
 def test_oversampling_keeps_every_image_and_balances(breast):

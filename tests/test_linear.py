@@ -7,9 +7,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from medimgkit.data import DataUnavailableError, load_medmnist_splits
-from medimgkit.filters import filter_bank, filter_bank_features
-from medimgkit.linear import fit_logistic, tune_logistic
 from medimgkit.metrics import roc_auc
+from medimgkit.scratch.filters import filter_bank, filter_bank_features
+from medimgkit.scratch.linear import fit_logistic, tune_logistic
 
 
 def _toy(n=300, d=6, seed=0):

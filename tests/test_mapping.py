@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from medimgkit.data import load_medmnist
-from medimgkit.mapping import (
+from medimgkit.scratch.mapping import (
     collapse_linear,
     compose_numpy,
     fit_curve,

@@ -89,7 +89,7 @@ def test_macro_auc_matches_sklearn_and_medmnist_definition(grades):
 
 def test_binary_report_ci_unchanged_by_shared_bootstrap():
     """The bootstrap loop moved into a helper; results must be those of the loop it replaced."""
-    from medimgkit.metrics import METRICS, _point_metrics, roc_auc
+    from medimgkit.metrics.binary import METRICS, _point_metrics, roc_auc
 
     rng = np.random.default_rng(5)
     y = rng.integers(0, 2, 120)
@@ -117,7 +117,7 @@ def test_bad_input_is_named(grades):
         quadratic_weighted_kappa(y, pred[:-1], K)
     with pytest.raises(ValueError, match="integer labels"):
         confusion_matrix([0.5, 1.0], [0, 1], 2)
-    with pytest.raises(ValueError, match="n_classes must be an integer >= 2"):
+    with pytest.raises(ValueError, match="num_classes must be an integer >= 2"):
         quadratic_weighted_kappa([0, 0], [0, 0], 1)
     with pytest.raises(ValueError, match="empty"):
         confusion_matrix([], [], K)

@@ -74,6 +74,6 @@ def test_flip_none_takes_the_mirror_out_for_chest_x_rays():
     (flip,) = flips(improved_cnn((28, 28, 1), width=4, blocks=1))
     assert flip.mode == "horizontal"
     assert flips(improved_cnn((28, 28, 1), width=4, blocks=1, flip=None)) == []
-    from medimgkit.recipe import RECIPES
+    from medimgkit.experiments.recipe import RECIPES
 
     assert RECIPES["pneumoniamnist:28"].model["flip"] is None and not RECIPES["pneumoniamnist:28"].tta

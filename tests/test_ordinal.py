@@ -5,14 +5,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from medimgkit.ordinal import (
-    CumulativeLink,
-    expected_grade,
-    format_grading_report,
-    grading_report,
-    ordinal_cnn,
-    predict_grades,
-)
+from medimgkit.metrics.grading import expected_grade, format_grading_report, grading_report, predict_grades
+from medimgkit.models.ordinal import CumulativeLink, ordinal_cnn
 
 K = 5
 
@@ -109,5 +103,5 @@ def test_grading_report_bad_input():
         grading_report([0, 1, 2], np.full((4, K), 0.2))
     with pytest.raises(ValueError, match="label 7, outside 0..4"):
         grading_report([0, 1, 7], probs)
-    with pytest.raises(ValueError, match="n_boot must be >= 0"):
+    with pytest.raises(ValueError, match="n_boot must be an integer >= 0"):
         grading_report([0, 1, 2], probs, n_boot=-1)

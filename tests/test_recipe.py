@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from medimgkit import recipe
-from medimgkit.calibration import youden_threshold
+from medimgkit.experiments import recipe
 from medimgkit.metrics import binary_report, roc_auc
+from medimgkit.metrics.calibration import youden_threshold
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 from medimgkit.data import to_float
 from medimgkit.explain import grad_cam
-from medimgkit.saliency import (
+from medimgkit.explain.saliency import (
     grad_cam_plus_plus,
     gradient_x_input,
     predicted_class,

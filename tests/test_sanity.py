@@ -7,9 +7,9 @@ from scipy import stats
 
 from medimgkit.data import to_float
 from medimgkit.explain import grad_cam
-from medimgkit.saliency import vanilla_gradient
-from medimgkit.sanity import (
-    cascading_randomisation,
+from medimgkit.explain.saliency import vanilla_gradient
+from medimgkit.explain.sanity import (
+    cascading_randomization,
     kernel_layers,
     sanity_check,
     sanity_table,
@@ -50,13 +50,13 @@ def test_ssim_properties(rng):
         ssim(blob, blob[:, :10])
 
 
-def test_cascading_randomisation_leaves_the_model_alone(trained_cnn):
+def test_cascading_randomization_leaves_the_model_alone(trained_cnn):
     model, _ = trained_cnn
     before = [w.copy() for w in model.get_weights()]
     names = [layer.name for layer in reversed(kernel_layers(model))]
     assert names[0] == "probabilities" and names[-1] == "block1_conv1"
     seen = []
-    for name, clone in cascading_randomisation(model):
+    for name, clone in cascading_randomization(model):
         seen.append(name)
         assert clone is not model
         for layer in kernel_layers(clone):
@@ -65,7 +65,7 @@ def test_cascading_randomisation_leaves_the_model_alone(trained_cnn):
     assert seen == names
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     with pytest.raises(ValueError, match="not kernel layers"):
-        next(cascading_randomisation(model, layers=["gap"]))
+        next(cascading_randomization(model, layers=["gap"]))
 
 
 def test_sanity_check_separates_model_maps_from_an_edge_detector(trained_cnn, breast):
@@ -113,7 +113,7 @@ def test_nested_backbone_layers_are_unrolled():
     z = keras.layers.GlobalAveragePooling2D()(backbone(inputs))
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="head")(z))
     assert [layer.name for layer in kernel_layers(model)] == ["inner1", "inner_dw", "head"]
-    steps = list(cascading_randomisation(model))
+    steps = list(cascading_randomization(model))
     assert [s[0] for s in steps] == ["head", "inner_dw", "inner1"]
     clone = steps[-1][1]
     dw = clone.get_layer("backbone").get_layer("inner_dw")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from medimgkit.selection import selection_simulation
+from medimgkit.scratch.selection import selection_simulation
 
 
 @pytest.fixture(scope="module")

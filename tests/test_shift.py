@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from medimgkit.shift import adjust_contrast, adjust_gamma
+from medimgkit.transforms import adjust_contrast, adjust_gamma
 
 
 def test_identity_settings_change_nothing(breast):

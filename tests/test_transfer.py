@@ -8,7 +8,7 @@ import pytest
 
 from medimgkit.data import to_float
 from medimgkit.explain import find_last_conv_layer, grad_cam
-from medimgkit.transfer import backbone_classifier, load_backbone
+from medimgkit.models.transfer import backbone_classifier, load_backbone
 
 
 def _nested(model):
@@ -87,8 +87,8 @@ def test_bad_arguments_are_named():
 def test_reuse_backbone_copies_the_source_blocks_and_fine_tunes_without_touching_the_source(shared_dir):
     from medimgkit.data import load_medmnist
     from medimgkit.models import article_cnn, improved_cnn
+    from medimgkit.models.transfer import reuse_backbone, unfreeze
     from medimgkit.train import fit
-    from medimgkit.transfer import reuse_backbone, unfreeze
 
     chest = load_medmnist("pneumoniamnist", 28, "val")  # source task: chest X-rays (a small split, for speed)
     breast_train, breast_val = load_medmnist("breastmnist", 28, "train"), load_medmnist("breastmnist", 28, "val")
@@ -132,8 +132,8 @@ def test_a_pretrained_backbone_fine_tunes_with_its_batch_norm_frozen(tmp_path, s
     """Offline: a weights file stands in for ImageNet; it is loaded as pretrained weights."""
     from medimgkit.data import load_medmnist
     from medimgkit.models import improved_cnn
+    from medimgkit.models.transfer import unfreeze
     from medimgkit.train import fit
-    from medimgkit.transfer import unfreeze
 
     source, _ = load_backbone("mobilenetv2", (32, 32, 3), weights=None)
     path = str(tmp_path / "pretrained.weights.h5")

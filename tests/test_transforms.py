@@ -17,7 +17,7 @@ from medimgkit.transforms import (
     minmax,
     percentile_clip,
     resize_pad,
-    to_grey,
+    to_gray,
     to_rgb,
     window,
     zscore,
@@ -145,17 +145,17 @@ def test_grey_and_rgb_conversions():
     import tensorflow as tf
 
     rgb = np.random.default_rng(0).integers(0, 256, size=(6, 7, 3), dtype=np.uint8)
-    grey = to_grey(rgb)
+    grey = to_gray(rgb)
     assert grey.dtype == np.uint8 and grey.shape == (6, 7)
     expected = tf.image.rgb_to_grayscale(rgb.astype(np.float32)).numpy()[..., 0]
     assert np.abs(grey.astype(float) - expected).max() <= 0.5 + 1e-3
-    assert np.array_equal(to_grey(rgb[..., :1]), rgb[..., 0])
-    assert to_grey(np.dstack([rgb, rgb[..., :1]])).shape == (6, 7)  # RGBA: alpha dropped
+    assert np.array_equal(to_gray(rgb[..., :1]), rgb[..., 0])
+    assert to_gray(np.dstack([rgb, rgb[..., :1]])).shape == (6, 7)  # RGBA: alpha dropped
     back = to_rgb(grey)
     assert back.shape == (6, 7, 3) and np.array_equal(back[..., 0], back[..., 2])
     assert np.array_equal(to_rgb(rgb), rgb) and to_rgb(grey[..., None]).shape == (6, 7, 3)
     with pytest.raises(ValueError, match="1, 3 or 4 channels"):
-        to_grey(np.zeros((4, 4, 2)))
+        to_gray(np.zeros((4, 4, 2)))
 
 
 def test_medical_augmentation_is_off_at_inference_and_has_no_flip_by_default():

@@ -20,12 +20,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tomllib
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "book" / "06_case_study_breast_ultrasound.ipynb"

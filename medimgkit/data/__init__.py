@@ -1,7 +1,8 @@
-"""Data: MedMNIST with checksums, class-per-folder images, tf.data pipelines."""
+"""Data: MedMNIST with checksums, class-per-folder and medical folders, tf.data pipelines, splits, resampling."""
 
 from medimgkit.data.download import ChecksumError, DataUnavailableError, md5sum
 from medimgkit.data.folder import load_image_folder, save_image_folder
+from medimgkit.data.medical_folder import FolderDataset, load_medical_folder
 from medimgkit.data.medmnist import (
     SPLITS,
     class_names,
@@ -10,7 +11,6 @@ from medimgkit.data.medmnist import (
     load_medmnist_splits,
     medmnist_path,
 )
-from medimgkit.data.medical_folder import FolderDataset, load_medical_folder
 from medimgkit.data.pipeline import (
     as_dataset,
     class_balance,
@@ -19,6 +19,7 @@ from medimgkit.data.pipeline import (
     stratified_subset,
     to_float,
 )
+from medimgkit.data.resampling import resample
 from medimgkit.data.split import patient_kfold, patient_split, shared_patients, split_balance
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "load_medmnist_splits",
     "md5sum",
     "medmnist_path",
+    "resample",
     "save_image_folder",
     "stratified_subset",
     "to_float",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from medimgkit._files import atomic_file
 
 _CHUNK = 1 << 20
 
@@ -55,12 +56,9 @@ def download(url: str, dest: str | os.PathLike, md5: str, timeout: float = 60.0)
         If the downloaded bytes do not hash to ``md5``.
     """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_file(dest, hint="set MEDIMGKIT_DATA to a writable folder") as tmp:
         digest = hashlib.md5()
-        with os.fdopen(fd, "wb") as out:
+        with open(tmp, "wb") as out:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
                     for chunk in iter(lambda: response.read(_CHUNK), b""):
@@ -76,8 +74,4 @@ def download(url: str, dest: str | os.PathLike, md5: str, timeout: float = 60.0)
                 f"{url}: downloaded file has MD5 {found} but {md5} was expected; "
                 f"nothing was written to {dest}"
             )
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return dest

@@ -13,24 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-
-
-def _decode(path: Path) -> np.ndarray:
-    """Decode one image file to uint8 (H, W, C) with Pillow (a matplotlib dependency)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            if img.mode in ("I;16", "I;16B", "I", "F"):
-                raise ValueError(f"{path}: expected 8-bit pixels, found mode {img.mode!r}")
-            if img.mode in ("L", "LA"):
-                array = np.asarray(img.convert("L"))[..., None]
-            else:
-                array = np.asarray(img.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"{path}: cannot be decoded as an image ({exc})") from exc
-    return array
+from medimgkit.data._classes import IMAGE_SUFFIXES, class_files, class_folders, decode_image
 
 
 def load_image_folder(
@@ -40,7 +23,10 @@ def load_image_folder(
     """Load a class-per-folder image tree into memory.
 
     Each sub-folder of ``directory`` is one class, in sorted order (label 0 is
-    the first name). Files must be PNG, JPEG, BMP or GIF.
+    the first name). Every file below a class folder is read, also in its
+    sub-folders (``benign/patient1/img.png``); files must be PNG, JPEG, BMP or
+    GIF. For patient IDs from such sub-folders, DICOM or NIfTI, use
+    :func:`medimgkit.data.load_medical_folder`.
 
     Parameters
     ----------
@@ -62,26 +48,16 @@ def load_image_folder(
         Missing or empty folder, fewer than two classes, a class with no
         images, a non-image file, or mixed sizes or channel counts.
     """
-    root = Path(directory)
-    if not root.is_dir():
-        raise ValueError(f"{root} is not a folder; expected one sub-folder per class")
-    names = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if len(names) < 2:
-        raise ValueError(
-            f"{root} has {len(names)} class folder(s) {names}; a classifier needs at least 2"
-        )
+    root, names = class_folders(directory)
     images: list[np.ndarray] = []
     labels: list[int] = []
     for label, name in enumerate(names):
-        files = sorted(p for p in (root / name).iterdir() if p.is_file() and not p.name.startswith("."))
-        if not files:
-            raise ValueError(f"class folder {root / name} is empty; expected image files")
-        for path in files:
+        for path in class_files(root / name):
             if path.suffix.lower() not in IMAGE_SUFFIXES:
                 raise ValueError(
                     f"{path} is not an image file; expected one of {IMAGE_SUFFIXES}"
                 )
-            images.append(_decode(path))
+            images.append(decode_image(path))
             labels.append(label)
     channels = sorted({im.shape[-1] for im in images})
     if len(channels) > 1:

@@ -16,12 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from medimgkit.data.folder import IMAGE_SUFFIXES, _decode
+from medimgkit._deprecation import renamed_kwargs
+from medimgkit.data._classes import IMAGE_SUFFIXES, class_files, class_folders, decode_image
 from medimgkit.data.pipeline import class_balance
 from medimgkit.io.dicom import load_dicom
 from medimgkit.io.errors import MAX_PIXELS, MedicalImageError
 from medimgkit.io.nifti import load_nifti, slice_volume
-from medimgkit.transforms import minmax, percentile_clip, resize_pad, to_grey, to_rgb, window as apply_window
+from medimgkit.transforms import minmax, percentile_clip, resize_pad, to_gray, to_rgb
+from medimgkit.transforms import window as apply_window
 
 DICOM_SUFFIXES = (".dcm", ".dicom", "")
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
@@ -67,7 +69,7 @@ def _read(path: Path, slices: str, plane: str, max_pixels: int) -> tuple[list[np
     """Images from one file, their scale ("unit" = [0, 1] or "physical") and the DICOM PatientID."""
     kind = _kind(path)
     if kind == "raster":
-        image = _decode(path)
+        image = decode_image(path)
         image = image[..., 0] if image.shape[-1] == 1 else image
         return [image.astype(np.float32) / 255.0], "unit", ""
     if kind == "nifti":
@@ -86,6 +88,7 @@ def _read(path: Path, slices: str, plane: str, max_pixels: int) -> tuple[list[np
     return images, scale, meta.patient_id
 
 
+@renamed_kwargs(grey="gray")
 def load_medical_folder(
     directory: str | os.PathLike,
     image_size: tuple[int, int] | None = None,
@@ -93,7 +96,7 @@ def load_medical_folder(
     window: str | tuple[float, float] | None = None,
     slices: str = "middle",
     plane: str = "axial",
-    grey: bool | None = None,
+    gray: bool | None = None,
     patient_id: Callable[[Path], str] | None = None,
     max_pixels: int = MAX_PIXELS,
 ) -> FolderDataset:
@@ -101,7 +104,7 @@ def load_medical_folder(
 
     Each sub-folder of ``directory`` is one class (sorted names: label 0 is
     the first), searched recursively. PNG/JPEG are decoded as by
-    ``load_image_folder`` (grey stays one channel) and scaled to [0, 1].
+    ``load_image_folder`` (gray stays one channel) and scaled to [0, 1].
     DICOM (``.dcm``, ``.dicom`` or no suffix) and NIfTI come in physical units
     (HU for CT) unless ``window`` maps them to [0, 1].
 
@@ -119,7 +122,7 @@ def load_medical_folder(
         For volumes (NIfTI, multi-frame DICOM): the middle slice, or every slice
         as its own image (all with the same patient id).
     plane : "axial", "coronal" or "sagittal", for NIfTI volumes
-    grey : None (refuse mixed grey/colour), True (convert all to grey), False (all to RGB)
+    gray : None (refuse mixed gray/colour), True (convert all to gray), False (all to RGB)
     patient_id : callable(path) -> str, optional
         Otherwise: the DICOM PatientID, else the first sub-folder below the
         class folder (``class/patient/image.png``), else the file itself.
@@ -136,24 +139,13 @@ def load_medical_folder(
         raise ValueError(f"slices must be 'middle' or 'all', got {slices!r}")
     if plane not in ("axial", "coronal", "sagittal"):
         raise ValueError(f"plane must be 'axial', 'coronal' or 'sagittal', got {plane!r}")
-    if grey not in (None, True, False):
-        raise ValueError(f"grey must be None, True or False, got {grey!r}")
-    root = Path(directory)
-    if not root.is_dir():
-        raise ValueError(f"{root} is not a folder; expected one sub-folder per class")
-    names = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if len(names) < 2:
-        raise ValueError(f"{root} has {len(names)} class folder(s) {names}; a classifier needs at least 2")
+    if gray not in (None, True, False):
+        raise ValueError(f"gray must be None, True or False, got {gray!r}")
+    root, names = class_folders(directory)
     images, labels, files, patients, scales = [], [], [], [], set()
     for label, name in enumerate(names):
         class_dir = root / name
-        paths = sorted(
-            p for p in class_dir.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(class_dir).parts)
-        )
-        if not paths:
-            raise ValueError(f"class folder {class_dir} is empty; expected image files")
-        for path in paths:
+        for path in class_files(class_dir):
             found, scale, dicom_patient = _read(path, slices, plane, max_pixels)
             scales.add(scale)
             rel = path.relative_to(class_dir)
@@ -179,7 +171,7 @@ def load_medical_folder(
             f"{root} mixes PNG/JPEG (scaled to [0, 1]) with DICOM/NIfTI in physical units; "
             "expected one scale: pass window= (a preset such as 'lung', (center, width) or 'auto')"
         )
-    images = _harmonise(images, root, image_size, grey)
+    images = _harmonise(images, root, image_size, gray)
     return FolderDataset(np.stack(images).astype(np.float32), np.asarray(labels, np.int64), names, files, patients)
 
 
@@ -195,15 +187,15 @@ def _to_unit(image: np.ndarray, window) -> np.ndarray:
     return apply_window(image, center, width)
 
 
-def _harmonise(images: list[np.ndarray], root: Path, image_size, grey) -> list[np.ndarray]:
-    if grey is True:
-        images = [to_grey(im) for im in images]
-    elif grey is False:
+def _harmonise(images: list[np.ndarray], root: Path, image_size, gray) -> list[np.ndarray]:
+    if gray is True:
+        images = [to_gray(im) for im in images]
+    elif gray is False:
         images = [to_rgb(im) for im in images]
     channels = sorted({1 if im.ndim == 2 else im.shape[-1] for im in images})
     if len(channels) > 1:
         raise ValueError(
-            f"{root} mixes images with {channels} channels; pass grey=True or grey=False to convert them"
+            f"{root} mixes images with {channels} channels; pass gray=True or gray=False to convert them"
         )
     if image_size is not None:
         images = [resize_pad(im, image_size) for im in images]

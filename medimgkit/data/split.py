@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from medimgkit._deprecation import renamed_kwargs
 from medimgkit.data.pipeline import class_balance
 
 
@@ -104,37 +105,40 @@ def patient_split(
     bin_of = _assign(unique, counts, strata, fractions, seed)
     for b, name in enumerate(("train", "val", "test")):
         if fractions[b] > 0 and not np.any(bin_of == b):
-            # tiny strata can leave a split empty: move one patient from the largest split
-            donor = int(np.argmax([np.sum(counts[bin_of == k]) for k in range(3)]))
-            candidates = np.flatnonzero(bin_of == donor)
-            if len(candidates) < 2:
+            # tiny strata can leave a split empty: move the smallest patient from the
+            # largest split (in images) that keeps at least one patient after the move
+            donors = [k for k in range(3) if np.sum(bin_of == k) >= 2]
+            if not donors:
                 raise ValueError(f"too few patients ({len(unique)}) to give the {name} split one")
+            donor = max(donors, key=lambda k: np.sum(counts[bin_of == k]))
+            candidates = np.flatnonzero(bin_of == donor)
             bin_of[candidates[np.argmin(counts[candidates])]] = b
     per_image = bin_of[inverse]
     return tuple(np.flatnonzero(per_image == b).astype(np.int64) for b in range(3))  # type: ignore[return-value]
 
 
+@renamed_kwargs(n_splits="folds")
 def patient_kfold(
     patient_ids,
-    n_splits: int = 5,
+    folds: int = 5,
     labels=None,
     *,
     seed: int = 0,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Group k-fold by patient: ``n_splits`` pairs ``(train_idx, test_idx)``.
+    """Group k-fold by patient: ``folds`` pairs ``(train_idx, test_idx)``.
 
     Every patient is in exactly one test fold; folds have similar numbers of
     images and, with ``labels``, a similar class mix.
     """
-    if not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
-        raise ValueError(f"n_splits must be an integer >= 2, got {n_splits!r}")
+    if not isinstance(folds, (int, np.integer)) or folds < 2:
+        raise ValueError(f"folds must be an integer >= 2, got {folds!r}")
     unique, inverse, strata, counts = _patients(patient_ids, labels)
-    if len(unique) < n_splits:
-        raise ValueError(f"{len(unique)} patient(s) cannot fill {n_splits} folds; expected at least {n_splits}")
-    bin_of = _assign(unique, counts, strata, np.full(n_splits, 1.0 / n_splits), seed)
-    folds = bin_of[inverse]
+    if len(unique) < folds:
+        raise ValueError(f"{len(unique)} patient(s) cannot fill {folds} folds; expected at least {folds}")
+    bin_of = _assign(unique, counts, strata, np.full(folds, 1.0 / folds), seed)
+    fold_of = bin_of[inverse]
     every = np.arange(len(inverse))
-    return [(every[folds != k].astype(np.int64), every[folds == k].astype(np.int64)) for k in range(n_splits)]
+    return [(every[fold_of != k].astype(np.int64), every[fold_of == k].astype(np.int64)) for k in range(folds)]
 
 
 def shared_patients(patient_ids, *index_sets) -> set:

@@ -11,11 +11,10 @@ and unusual vendor attributes need a review before data leave a hospital.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
+from medimgkit._files import atomic_dir, atomic_file
 from medimgkit.io.dicom_checks import check_has_pixels, read_header
 from medimgkit.io.errors import MedicalImageError
 
@@ -166,15 +165,8 @@ def _read_complete(path: Path):
 
 
 def _write_atomically(ds, out_path: Path) -> None:
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".partial", dir=out_path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(out_path) as tmp:
         ds.save_as(tmp)
-        os.replace(tmp, out_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def anonymize_dicom(
@@ -246,15 +238,9 @@ def anonymize_folder(
     if not files:
         raise MedicalImageError(f"{in_dir}: no files; expected DICOM files to de-identify")
     uid_map = {} if uid_map is None else uid_map
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         for path in files:
             ds = _read_complete(path)
             deidentify(ds, uid_map, patient_id)
             ds.save_as(tmp / f"{ds.SOPInstanceUID}.dcm")
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return uid_map

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from medimgkit.io.dicom_checks import (
-    _install_hint,
     check_decoder,
     check_has_pixels,
     check_size,
+    install_hint,
     read_header,
 )
 from medimgkit.io.errors import MAX_PIXELS, MedicalImageError
@@ -162,7 +162,7 @@ def _decode(ds, path: Path, invert_monochrome1: bool) -> np.ndarray:
         from pydicom.pixels import get_decoder
 
         if ts is not None and ts.is_compressed:
-            hint = f"expected decodable pixels; another decoder may read it: {_install_hint(get_decoder(ts))}"
+            hint = f"expected decodable pixels; another decoder may read it: {install_hint(get_decoder(ts))}"
         else:
             hint = "expected complete image attributes (BitsAllocated, PhotometricInterpretation, ...)"
         raise MedicalImageError(

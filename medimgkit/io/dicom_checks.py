@@ -108,7 +108,7 @@ def check_size(ds, path, *, max_pixels: int = MAX_PIXELS, min_size: int = 2) -> 
     return rows, cols, frames, samples
 
 
-def _install_hint(decoder) -> str:
+def install_hint(decoder) -> str:
     """``pip install ...`` suggestions from pydicom's list of missing plugin dependencies."""
     import re
 
@@ -138,5 +138,5 @@ def check_decoder(ds, path) -> None:
     if not decoder.is_available:
         raise MissingDecoderError(
             f"{path}: pixel data is compressed with {ts.name} ({ts}) and no installed package "
-            f"decodes it; expected a decoder: {_install_hint(decoder)}"
+            f"decodes it; expected a decoder: {install_hint(decoder)}"
         )

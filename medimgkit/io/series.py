@@ -9,13 +9,12 @@ slice's position along the slice normal: ``ImagePositionPatient . n``, where
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from medimgkit._files import atomic_dir
 from medimgkit.io.dicom import DicomMeta, load_dicom, meta_from
 from medimgkit.io.dicom_checks import read_header
 from medimgkit.io.errors import MAX_PIXELS, ImageTooLargeError, SeriesError
@@ -202,7 +201,13 @@ def save_dicom_series(
     The written file paths, in slice order.
     """
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, SecondaryCaptureImageStorage, generate_uid
+    from pydicom.uid import (
+        CTImageStorage,
+        ExplicitVRLittleEndian,
+        MRImageStorage,
+        SecondaryCaptureImageStorage,
+        generate_uid,
+    )
 
     volume = np.asarray(volume)
     if volume.ndim != 3 or min(volume.shape[1:]) < 2:
@@ -215,11 +220,9 @@ def save_dicom_series(
     folder = Path(folder)
     if folder.exists():
         raise FileExistsError(f"{folder}: already exists; expected a new folder for the series")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
     study, series, frame = generate_uid(None), generate_uid(None), generate_uid(None)
     names = []
-    try:
+    with atomic_dir(folder) as tmp:
         for k, plane in enumerate(volume.astype(np.int16)):
             sop_uid = generate_uid(None)
             meta = FileMetaDataset()
@@ -242,9 +245,5 @@ def save_dicom_series(
             ds.PixelData = plane.tobytes()
             names.append(f"{sop_uid}.dcm")
             ds.save_as(tmp / names[-1], enforce_file_format=True)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return [folder / n for n in names]
 

@@ -18,9 +18,18 @@ from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
+from scipy.stats import rankdata
 
-from medimgkit.explain import grad_cam
-from medimgkit.saliency import gradient_x_input, grad_cam_plus_plus, predicted_class, smoothgrad, vanilla_gradient
+from medimgkit._deprecation import deprecated_alias
+from medimgkit._text import markdown_table
+from medimgkit.explain.gradcam import grad_cam
+from medimgkit.explain.saliency import (
+    grad_cam_plus_plus,
+    gradient_x_input,
+    predicted_class,
+    smoothgrad,
+    vanilla_gradient,
+)
 
 SaliencyMethod = Callable[..., np.ndarray]
 
@@ -44,17 +53,6 @@ def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def _ranks(v: np.ndarray) -> np.ndarray:
-    """Average ranks (ties share their mean rank) of each row of v (N, M)."""
-    order = np.argsort(v, axis=1, kind="mergesort")
-    ranks = np.empty_like(v)
-    for i in range(len(v)):
-        s = v[i, order[i]]
-        _, first, counts = np.unique(s, return_index=True, return_counts=True)
-        ranks[i, order[i]] = np.repeat(first + (counts + 1) / 2.0, counts)
-    return ranks
-
-
 def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Spearman rank correlation between paired maps, one value per pair.
 
@@ -69,7 +67,7 @@ def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     constant, and 1 when both are constant and equal (0 if they differ).
     """
     a, b = _pairs(a, b)
-    ra, rb = _ranks(a.reshape(len(a), -1)), _ranks(b.reshape(len(b), -1))
+    ra, rb = rankdata(a.reshape(len(a), -1), axis=1), rankdata(b.reshape(len(b), -1), axis=1)
     ra -= ra.mean(axis=1, keepdims=True)
     rb -= rb.mean(axis=1, keepdims=True)
     na, nb = np.sqrt((ra**2).sum(axis=1)), np.sqrt((rb**2).sum(axis=1))
@@ -132,7 +130,7 @@ def _randomise(layer: keras.layers.Layer, seed: int) -> None:
         w.assign(cls.from_config(config)(tuple(w.shape), dtype=w.dtype))
 
 
-def cascading_randomisation(model: keras.Model, layers: Sequence[str] | None = None, seed: int = 0):
+def cascading_randomization(model: keras.Model, layers: Sequence[str] | None = None, seed: int = 0):
     """Yield ``(layer_name, model)`` with the weights randomised from the top down to that layer.
 
     The model is cloned once; the original is never changed. Each step
@@ -198,7 +196,7 @@ def sanity_check(
     reference = {m: np.asarray(f(model, x, classes), dtype=np.float32) for m, f in methods.items()}
     names = ["(trained)"]
     rows = {m: [reference[m]] for m in methods}
-    for name, randomised in cascading_randomisation(model, layers, seed):
+    for name, randomised in cascading_randomization(model, layers, seed):
         names.append(name)
         for m, f in methods.items():
             rows[m].append(np.asarray(f(randomised, x, classes), dtype=np.float32))
@@ -216,11 +214,8 @@ def sanity_table(result: dict, metric: str = "spearman", digits: int = 2) -> str
     if metric not in ("spearman", "ssim"):
         raise ValueError(f"metric must be 'spearman' or 'ssim', got {metric!r}")
     methods = list(result[metric])
-    lines = ["| randomised down to | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
-    for i, name in enumerate(result["layers"]):
-        cells = [f"{result[metric][m][i]:.{digits}f}" for m in methods]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    rows = [[name] + [f"{result[metric][m][i]:.{digits}f}" for m in methods] for i, name in enumerate(result["layers"])]
+    return markdown_table(["randomised down to", *methods], rows)
 
 
 def sanity_verdicts(result: dict, metric: str = "spearman", threshold: float = 0.5) -> dict[str, bool]:
@@ -233,3 +228,6 @@ def sanity_verdicts(result: dict, metric: str = "spearman", threshold: float = 0
     if metric not in ("spearman", "ssim"):
         raise ValueError(f"metric must be 'spearman' or 'ssim', got {metric!r}")
     return {m: bool(v[-1] < threshold) for m, v in result[metric].items()}
+
+
+cascading_randomisation = deprecated_alias(cascading_randomization, "cascading_randomisation")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from medimgkit.metrics import roc_auc
+from medimgkit.metrics._bootstrap import bootstrap_samples, percentile_interval
+from medimgkit.metrics.binary import roc_auc
 
 
 def auc_difference(
@@ -46,14 +47,14 @@ def auc_difference(
     if n_boot < 1:
         raise ValueError(f"n_boot must be at least 1, got {n_boot}")
     diff = roc_auc(y, a, positive) - roc_auc(y, b, positive)
-    rng = np.random.default_rng(seed)
-    rounds = np.full(n_boot, np.nan)
-    for i in range(n_boot):
-        idx = rng.integers(0, len(y), size=len(y))
-        rounds[i] = roc_auc(y[idx], a[idx], positive) - roc_auc(y[idx], b[idx], positive)
+
+    def paired(idx: np.ndarray) -> dict[str, float]:
+        return {"diff": roc_auc(y[idx], a[idx], positive) - roc_auc(y[idx], b[idx], positive)}
+
+    rounds = bootstrap_samples(paired, len(y), ["diff"], n_boot, seed)["diff"]
     rounds = rounds[np.isfinite(rounds)]  # rounds with one class only have no AUC
     return {
         "diff": float(diff),
-        "ci": (float(np.percentile(rounds, 2.5)), float(np.percentile(rounds, 97.5))),
+        "ci": percentile_interval(rounds),
         "p_not_better": float(np.mean(rounds <= 0)),
     }

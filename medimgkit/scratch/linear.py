@@ -101,7 +101,7 @@ def fit_logistic(
     penalty = np.full(z.shape[1], float(l2))
     penalty[-1] = 0.0
     theta = np.zeros(z.shape[1])
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007  (it counts the iterations, returned below)
         p = _sigmoid(z @ theta)
         grad = z.T @ (w_case * (p - t)) + penalty * theta
         hess = (z * (w_case * p * (1 - p))[:, None]).T @ z + np.diag(penalty)

@@ -57,7 +57,7 @@ class Recipe:
     tta : average the prediction over the image and its left-right mirror
         (only where a mirror image is a plausible patient)
     threshold : ``"youden"`` picks the class-balanced threshold on validation
-        (:func:`medimgkit.calibration.youden_threshold`); a float fixes it
+        (:func:`medimgkit.metrics.youden_threshold`); a float fixes it
     members : how many networks one run trains and averages (a deep
         ensemble, Lakshminarayanan et al., NeurIPS 2017). Member ``m`` of the
         run with seed ``s`` uses seed ``s + 1000 * m``, so member 0 is the
@@ -132,7 +132,7 @@ class Run:
 
 def choose_threshold(recipe: Recipe, y_val: np.ndarray, val_probs: np.ndarray) -> float:
     """The recipe's decision threshold, chosen on validation data only."""
-    from medimgkit.calibration import youden_threshold
+    from medimgkit.metrics import youden_threshold
 
     if recipe.threshold == "youden":
         return youden_threshold(y_val, val_probs, positive=recipe.positive)
@@ -144,31 +144,66 @@ def member_seed(seed: int, member: int) -> int:
     return seed + 1000 * member
 
 
+@dataclass
+class Prepared:
+    """Training data and settings of one recipe run, after the quick-mode cut.
+
+    ``images``/``labels`` are the training images (a stratified third of them
+    in quick mode), ``fit`` the keyword arguments of :func:`medimgkit.train.fit`
+    (3 epochs in quick mode) and ``build(seed)`` the model builder.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    model: dict[str, Any]
+    fit: dict[str, Any]
+    input_shape: tuple[int, int, int]
+
+    def build(self, seed: int):
+        """A zero-argument builder of :func:`medimgkit.models.improved_cnn` with these settings."""
+        from medimgkit import models
+
+        return lambda: models.improved_cnn(self.input_shape, seed=seed, **self.model)
+
+
+def prepare(images: np.ndarray, labels: np.ndarray, seed: int, model: dict[str, Any], fit: dict[str, Any]) -> Prepared:
+    """The one quick-mode cut of every recipe run: the same code path, less data and fewer epochs.
+
+    In quick mode (``MEDIMGKIT_QUICK=1``) a stratified third of the images
+    (seeded) and 3 epochs; in full mode everything, with ``fit["epochs"]``
+    (default 30). The input shape follows the images: ``(N, H, W)`` is one
+    channel, ``(N, H, W, C)`` has C.
+    """
+    from medimgkit import data
+
+    images, labels = np.asarray(images), np.asarray(labels)
+    if quick(full=False, quick=True):
+        images, labels = data.stratified_subset(images, labels, 1 / 3, seed=seed)
+    fit = {**fit, "epochs": quick(full=fit.get("epochs", 30), quick=3)}
+    shape = tuple(images.shape[1:]) if images.ndim == 4 else (*images.shape[1:], 1)
+    return Prepared(images, labels, dict(model), fit, shape)
+
+
 def run(dataset: str, size: int, seed: int, splits: dict | None = None) -> Run:
     """Train the recipe from scratch with ``seed`` and score validation and test once.
 
     A recipe with several ``members`` trains that many networks (seeds from
     :func:`member_seed`) and averages their probabilities. In quick mode
-    (``MEDIMGKIT_QUICK=1``) it trains at most 2 members for 3 epochs on a
-    third of the training images; the code path is the same. The wall time
+    (``MEDIMGKIT_QUICK=1``) it trains at most 2 members on the data and
+    epochs of :func:`prepare`; the code path is the same. The wall time
     covers training and prediction of all members, not loading the data.
     """
-    from medimgkit import data, models, train
+    from medimgkit import data, train
 
     r = get(dataset, size)
     splits = splits if splits is not None else data.load_medmnist_splits(dataset, size)
-    x_train, y_train = splits["train"]
-    if quick(full=False, quick=True):
-        x_train, y_train = data.stratified_subset(x_train, y_train, 1 / 3, seed=seed)
-    fit_settings = {**r.fit, "epochs": quick(full=r.fit.get("epochs", 30), quick=3)}
-    channels = 1 if splits["train"][0].ndim == 3 else splits["train"][0].shape[-1]
+    plan = prepare(*splits["train"], seed, r.model, r.fit)
     start = time.perf_counter()
     trained, val_probs, test_probs = [], [], []
     for m in range(quick(full=r.members, quick=min(r.members, 2))):
         s = member_seed(seed, m)
         model, history = train.fit(
-            lambda: models.improved_cnn((size, size, channels), seed=s, **r.model),
-            (x_train, y_train), splits["val"], positive=r.positive, seed=s, **fit_settings,
+            plan.build(s), (plan.images, plan.labels), splits["val"], positive=r.positive, seed=s, **plan.fit,
         )
         trained.append((model, history))
         val_probs.append(train.predict_proba(model, splits["val"][0], tta=r.tta))
@@ -213,20 +248,15 @@ def cross_validate(dataset: str, size: int, seed: int, folds: int = 5, splits: d
     Quick mode uses a third of the images and 3 epochs, like :func:`run`.
     Returns a :class:`medimgkit.crossval.CrossValidation`.
     """
-    from medimgkit import crossval, data, models
+    from medimgkit import crossval, data
 
     r = get(dataset, size)
-    model_cfg, fit_cfg = settings(r.key, **overrides)
     if splits is None:
         splits = {name: data.load_medmnist(dataset, size, name) for name in ("train", "val")}  # never "test"
-    images, labels = crossval.pool(splits)
-    if quick(full=False, quick=True):
-        images, labels = data.stratified_subset(images, labels, 1 / 3, seed=seed)
-    fit_cfg["epochs"] = quick(full=fit_cfg.get("epochs", 30), quick=3)
-    channels = 1 if images.ndim == 3 else images.shape[-1]
+    plan = prepare(*crossval.pool(splits), seed, *settings(r.key, **overrides))
     return crossval.cross_val_predict(
-        lambda: models.improved_cnn((size, size, channels), seed=seed, **model_cfg), images, labels,
-        folds=folds, seed=seed, positive=r.positive, tta=r.tta, **fit_cfg,
+        plan.build(seed), plan.images, plan.labels,
+        folds=folds, seed=seed, positive=r.positive, tta=r.tta, **plan.fit,
     )
 
 

@@ -1,6 +1,6 @@
 """Hand-crafted filters (Sobel, Laplacian, Gabor) and filter-bank features.
 
-The kernels use the layout of :func:`medimgkit.conv.conv2d` and Keras
+The kernels use the layout of :func:`medimgkit.scratch.conv.conv2d` and Keras
 ``Conv2D``: ``(f, f, 1, K)`` for grey images. They are the "designed by hand"
 counterpart of the kernels a CNN learns from data.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from medimgkit.conv import conv2d
 from medimgkit.data.pipeline import to_float
+from medimgkit.scratch.conv import conv2d
 
 SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32)
 """Horizontal derivative: positive where intensity grows to the right (a vertical edge)."""
@@ -32,7 +32,7 @@ CLASSIC_KERNELS: dict[str, np.ndarray] = {
 
 
 def as_kernels(*kernels: np.ndarray, size: int | None = None) -> np.ndarray:
-    """Stack 2-D kernels into one ``(f, f, 1, K)`` array for :func:`~medimgkit.conv.conv2d`.
+    """Stack 2-D kernels into one ``(f, f, 1, K)`` array for :func:`~medimgkit.scratch.conv.conv2d`.
 
     Kernels smaller than ``size`` (default: the largest) are zero-padded around
     their centre, which does not change their response. All sizes must be odd.
@@ -91,7 +91,7 @@ def filter_bank(orientations: int = 4, frequencies: tuple[float, ...] = (0.2, 0.
 
     Returns
     -------
-    kernels : float32 ``(f, f, 1, K)``, ready for :func:`~medimgkit.conv.conv2d`
+    kernels : float32 ``(f, f, 1, K)``, ready for :func:`~medimgkit.scratch.conv.conv2d`
     names : list of ``K`` str
     """
     if orientations < 1:

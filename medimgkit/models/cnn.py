@@ -9,6 +9,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from medimgkit.models import layers as names
+
 
 def _check_shape(input_shape: tuple[int, ...]) -> tuple[int, int, int]:
     shape = tuple(int(s) for s in input_shape)
@@ -25,11 +27,11 @@ def article_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: in
     probabilities, float32 ``(N, num_classes)``.
     """
     shape = _check_shape(input_shape)
-    inputs = keras.Input(shape=shape, name="image")
+    inputs = keras.Input(shape=shape, name=names.IMAGE)
     x = layers.Conv2D(32, (3, 3), activation="relu", name="conv")(inputs)
     x = layers.MaxPooling2D((2, 2), name="pool")(x)
     x = layers.Flatten(name="flatten")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name=names.PROBABILITIES)(x)
     return keras.Model(inputs, outputs, name="article_cnn")
 
 
@@ -38,8 +40,9 @@ def augmentation(
 ) -> keras.Sequential:
     """Light augmentation for breast ultrasound in [0, 1]; active in training only.
 
-    Horizontal flips (left and right breast views are mirror images),
-    rotations of up to ``rotation`` turns (0.05 = 18 degrees), shifts of up to
+    Horizontal flips (in ultrasound the horizontal axis is the transducer's
+    lateral axis, so a mirrored frame is the same anatomy with the probe
+    turned round), rotations of up to ``rotation`` turns (0.05 = 18 degrees), shifts of up to
     8 % and contrast changes; ``zoom > 0`` adds random zooms of up to that
     fraction. No vertical flip: anatomy has an up and a down. Pass
     ``flip=None`` where a mirror image is not a plausible patient, such as a
@@ -97,11 +100,11 @@ def improved_cnn(
     reg = keras.regularizers.L2(l2) if l2 > 0 else None
     if blocks < 1 or min(shape[:2]) < 2**blocks:
         raise ValueError(f"{blocks} pooling blocks do not fit an input of {shape[:2]} pixels")
-    inputs = keras.Input(shape=shape, name="image")
+    inputs = keras.Input(shape=shape, name=names.IMAGE)
     x = augmentation(seed, zoom=zoom, flip=flip)(inputs) if augment else inputs
     for b in range(blocks):
-        x = _conv_block(x, width * 2**b, name=f"block{b + 1}", regularizer=reg)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", kernel_regularizer=reg, name="probabilities")(x)
+        x = _conv_block(x, width * 2**b, name=names.block_name(b + 1), regularizer=reg)
+    x = layers.GlobalAveragePooling2D(name=names.GLOBAL_POOL)(x)
+    x = layers.Dropout(dropout, seed=seed, name=names.DROPOUT)(x)
+    outputs = layers.Dense(num_classes, activation="softmax", kernel_regularizer=reg, name=names.PROBABILITIES)(x)
     return keras.Model(inputs, outputs, name="improved_cnn")

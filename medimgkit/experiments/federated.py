@@ -135,6 +135,7 @@ def fedavg(
     val: Client | None = None,
     positive: int = 1,
     seed: int = 0,
+    deterministic: bool = False,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Train a model with federated averaging.
 
@@ -156,6 +157,9 @@ def fedavg(
     positive : int
     seed : int
 
+    deterministic : bool
+        Also switch on TensorFlow's op determinism (process-wide; see ``medimgkit.set_seed``).
+
     Returns
     -------
     (model, history): the global model (compiled) and
@@ -165,7 +169,7 @@ def fedavg(
         raise ValueError(f"rounds and local_epochs must be >= 1, got {rounds} and {local_epochs}")
     if len(clients) < 1:
         raise ValueError("need at least one client")
-    set_seed(seed)
+    set_seed(seed, deterministic=deterministic)
     global_model = build()
     local = build()
     for m in (global_model, local):

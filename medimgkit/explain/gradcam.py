@@ -2,13 +2,15 @@
 
 For class ``c`` and a convolutional feature map ``A`` (channels ``k``), the
 map is ``ReLU(sum_k alpha_k A_k)`` with ``alpha_k`` the spatial mean of
-``d s_c / d A_k``. The class score ``s_c`` is taken before the output
-activation, as in the paper, in the form of the class *log-odds*
-``log(p_c / (1 - p_c))``: for a softmax head ``z_c - logsumexp(z_k, k != c)``,
-for one sigmoid unit ``+z`` / ``-z``. Its gradient points the same way as the
-gradient of the probability ``p_c`` (so maps agree with the common per-image
-recipe) but does not vanish when a prediction is confident, and with two
-classes the evidence for one class is exactly the evidence against the other.
+``d s_c / d A_k``. The paper takes ``s_c`` as the pre-softmax score ``z_c``;
+this module uses a variant, the class *log-odds* ``log(p_c / (1 - p_c))``:
+for a softmax head ``z_c - logsumexp(z_k, k != c)``, for one sigmoid unit
+``+z`` / ``-z``. Why a variant: with two softmax classes ``z_c`` alone is not
+identified (adding a constant to both logits changes nothing), whereas the
+log-odds is; its gradient points the same way as the gradient of the
+probability ``p_c`` (so maps agree with the common per-image recipe) but does
+not vanish when a prediction is confident, and with two classes the evidence
+for one class is exactly the evidence against the other.
 """
 
 from __future__ import annotations
@@ -16,91 +18,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-
-def _is_spatial(layer: keras.layers.Layer) -> bool:
-    try:
-        shape = layer.output.shape
-    except (AttributeError, ValueError):
-        return False
-    return len(shape) == 4
-
-
-def find_last_conv_layer(model: keras.Model) -> keras.layers.Layer:
-    """The last top-level layer with a 4-D ``(N, H, W, C)`` output.
-
-    A nested model (e.g. a Keras Applications backbone) whose output is a
-    feature map counts as one such layer: its output is its last conv block.
-    Pooling and augmentation layers are skipped.
-
-    Raises
-    ------
-    ValueError
-        If the model has no convolutional feature map.
-    """
-    skip = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
-    for layer in reversed(model.layers):
-        if isinstance(layer, keras.layers.InputLayer) or isinstance(layer, skip):
-            continue
-        if layer.name == "augmentation":
-            continue
-        if _is_spatial(layer):
-            return layer
-    raise ValueError(
-        f"model {model.name!r} has no layer with a 4-D (N, H, W, C) output, so Grad-CAM has "
-        "no convolutional feature map to explain; it needs a CNN"
-    )
-
-
-def _outer_output(model: keras.Model, layer: keras.layers.Layer):
-    """The layer's output tensor *in this model's graph*.
-
-    For a plain layer that is ``layer.output``. A nested model's ``output``
-    belongs to its own inner graph; the tensor that connects to the outer
-    model's inputs is the output of the node created when the outer model
-    called it.
-    """
-    candidates = [n.output_tensors[0] for n in reversed(getattr(layer, "_inbound_nodes", []))]
-    candidates.append(layer.output)
-    for tensor in candidates:
-        try:
-            keras.Model(model.inputs, tensor)
-        except ValueError:
-            continue
-        return tensor
-    raise ValueError(f"layer {layer.name!r} is not connected to the inputs of model {model.name!r}")
-
-
-def _split_at(model: keras.Model, feature_tensor, top):
-    """(inputs -> feature map, feature map -> top) models, or None if the graph cannot be cut there.
-
-    A cut fails when a later layer also reads something computed before the
-    feature map (e.g. a skip connection around it).
-    """
-    try:
-        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-        return keras.Model(inputs, feature_tensor), keras.Model(feature_tensor, top)
-    except (ValueError, TypeError, KeyError):
-        return None
-
-
-def _score_head(model: keras.Model):
-    """(tensor feeding the final Dense, that Dense) when the model ends in softmax/sigmoid."""
-    last = model.layers[-1]
-    activation = getattr(getattr(last, "activation", None), "__name__", "")
-    if isinstance(last, keras.layers.Dense) and activation in ("softmax", "sigmoid"):
-        return last.input, last
-    return None, None
-
-
-def _log_odds(logits, activation: str):
-    """Per-class log-odds ``log(p_c / (1 - p_c))`` from pre-activation logits, (N, K)."""
-    import tensorflow as tf
-
-    if activation == "sigmoid":
-        return tf.concat([-logits, logits], axis=-1) if logits.shape[-1] == 1 else logits
-    k = logits.shape[-1]
-    others = tf.where(tf.eye(k, dtype=tf.bool)[None], -float("inf"), logits[:, None, :])
-    return logits - tf.reduce_logsumexp(others, axis=-1)
+from medimgkit.explain._features import find_last_conv_layer, is_spatial, log_odds, outer_output, score_head, split_at
 
 
 def grad_cam(
@@ -138,13 +56,13 @@ def grad_cam(
     if x.ndim != 4:
         raise ValueError(f"images must be (N, H, W, C), got shape {np.shape(images)}")
     target = model.get_layer(layer) if layer is not None else find_last_conv_layer(model)
-    if not _is_spatial(target):
+    if not is_spatial(target):
         raise ValueError(f"layer {target.name!r} has output shape {target.output.shape}; Grad-CAM needs (N, H, W, C)")
-    pre_head, head = _score_head(model)
-    feature_tensor = _outer_output(model, target)
+    pre_head, head = score_head(model)
+    feature_tensor = outer_output(model, target)
     top = pre_head if head is not None else model.outputs[0]
     tensor = tf.convert_to_tensor(x)
-    split = _split_at(model, feature_tensor, top)
+    split = split_at(model, feature_tensor, top)
     if split is not None:
         # Forward to the feature map without recording, then record only the
         # layers after it: the gradient then never walks back through the
@@ -164,7 +82,7 @@ def grad_cam(
             logits = tf.matmul(features, head.kernel)
             if head.use_bias:
                 logits = logits + head.bias
-            scores = _log_odds(logits, head.activation.__name__)
+            scores = log_odds(logits, head.activation.__name__)
         else:
             scores = features
         if class_index is None:

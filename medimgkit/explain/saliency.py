@@ -18,7 +18,7 @@ gradients.
   its absolute value like the vanilla map.
 * Gradient x input (Shrikumar et al., 2016): ``|x * d score / d x|``.
 
-``medimgkit.sanity`` checks whether such maps depend on the model at all.
+``medimgkit.explain.sanity`` checks whether such maps depend on the model at all.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from medimgkit.explain import _is_spatial, _log_odds, _score_head, find_last_conv_layer
+from medimgkit.explain._features import find_last_conv_layer, is_spatial, log_odds, score_head
 
 
 def _as_batch(images: np.ndarray) -> np.ndarray:
@@ -44,12 +44,12 @@ def _score_model(model: keras.Model, extra=None) -> tuple[keras.Model, Callable]
     """A model giving ``[extra outputs..., features]`` and a function features -> class scores.
 
     The scores are the class log-odds from the logits when the model ends in a
-    softmax/sigmoid Dense (``explain._score_head``, ``explain._log_odds``),
+    softmax/sigmoid Dense (``explain._features``),
     otherwise the model's output.
     """
     import tensorflow as tf
 
-    pre_head, head = _score_head(model)
+    pre_head, head = score_head(model)
     outputs = list(extra or []) + [pre_head if head is not None else model.outputs[0]]
     sub = keras.Model(model.inputs, outputs)
 
@@ -59,7 +59,7 @@ def _score_model(model: keras.Model, extra=None) -> tuple[keras.Model, Callable]
         logits = tf.matmul(features, head.kernel)
         if head.use_bias:
             logits = logits + head.bias
-        return _log_odds(logits, head.activation.__name__)
+        return log_odds(logits, head.activation.__name__)
 
     return sub, scores
 
@@ -117,7 +117,7 @@ def grad_cam_plus_plus(
 
     x = _as_batch(images)
     target = model.get_layer(layer) if layer is not None else find_last_conv_layer(model)
-    if not _is_spatial(target):
+    if not is_spatial(target):
         raise ValueError(f"layer {target.name!r} has output shape {target.output.shape}; Grad-CAM++ needs (N, H, W, C)")
     sub, scores_of = _score_model(model, extra=[target.output])
     tensor = tf.convert_to_tensor(x)

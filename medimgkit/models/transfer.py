@@ -25,8 +25,10 @@ import warnings
 import keras
 from keras import layers
 
-# name -> (constructor name in keras.applications, scale, offset) turning [0, 1] pixels
-# into the backbone's expected input range.
+from medimgkit.models import layers as names_
+
+#: name -> (constructor name in keras.applications, scale, offset) turning [0, 1] pixels
+#: into the backbone's expected input range.
 BACKBONES: dict[str, tuple[str, float, float]] = {
     "mobilenetv2": ("MobileNetV2", 2.0, -1.0),  # expects [-1, 1]
     "efficientnetb0": ("EfficientNetB0", 255.0, 0.0),  # expects [0, 255]; normalises inside
@@ -42,9 +44,9 @@ def _check_head(num_classes: int, dropout: float) -> None:
 
 def _head(features, num_classes: int, dropout: float, seed: int):
     """Global average pooling -> dropout -> Dense(softmax): the new classifier on a feature map."""
-    x = layers.GlobalAveragePooling2D(name="gap")(features)
-    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
-    return layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    x = layers.GlobalAveragePooling2D(name=names_.GLOBAL_POOL)(features)
+    x = layers.Dropout(dropout, seed=seed, name=names_.DROPOUT)(x)
+    return layers.Dense(num_classes, activation="softmax", name=names_.PROBABILITIES)(x)
 
 
 def load_backbone(
@@ -140,7 +142,7 @@ def backbone_classifier(
         _fine_tunable(backbone)
     _, scale, offset = BACKBONES[str(name).lower()]
 
-    inputs = keras.Input(shape=shape, name="image")
+    inputs = keras.Input(shape=shape, name=names_.IMAGE)
     x = layers.Concatenate(name="grey_to_rgb")([inputs] * 3) if shape[2] == 1 else inputs
     x = layers.Rescaling(scale, offset=offset, name="to_backbone_range")(x)
     # A frozen backbone's batch norm runs in inference mode because it is not
@@ -190,29 +192,32 @@ def reuse_backbone(
     probabilities; ``backbone_frozen`` says whether the backbone trains, and
     ``model.get_layer("backbone")`` is the nested copy (Grad-CAM explains it).
     """
-    from medimgkit.models import augmentation
+    from medimgkit.models.cnn import augmentation
 
-    names = [layer.name for layer in source.layers]
-    if "gap" not in names or not any(n.startswith("block1_") for n in names):
+    layer_names = [layer.name for layer in source.layers]
+    first_block = names_.block_name(1) + "_"
+    if names_.GLOBAL_POOL not in layer_names or not any(n.startswith(first_block) for n in layer_names):
         raise ValueError(
-            f"source must be a medimgkit.models.improved_cnn (layers 'block1_...' to 'gap'), got layers {names}"
+            f"source must be a medimgkit.models.improved_cnn (layers '{first_block}...' to "
+            f"'{names_.GLOBAL_POOL}'), got layers {layer_names}"
         )
     _check_head(num_classes, dropout)
     copy = keras.models.clone_model(source)
     copy.set_weights(source.get_weights())
-    blocks = copy.layers[names.index(next(n for n in names if n.startswith("block1_"))) : names.index("gap")]
+    start = layer_names.index(next(n for n in layer_names if n.startswith(first_block)))
+    blocks = copy.layers[start : layer_names.index(names_.GLOBAL_POOL)]
     shape = tuple(source.inputs[0].shape[1:])
     b_in = keras.Input(shape=shape, name="features_in")
     x = b_in
     for layer in blocks:
         x = layer(x)
-    backbone = keras.Model(b_in, x, name="backbone")
+    backbone = keras.Model(b_in, x, name=names_.BACKBONE)
     if freeze:
         backbone.trainable = False
     else:
         _fine_tunable(backbone)
 
-    inputs = keras.Input(shape=shape, name="image")
+    inputs = keras.Input(shape=shape, name=names_.IMAGE)
     x = augmentation(seed, flip=flip)(inputs)
     x = backbone(x)
     outputs = _head(x, num_classes, dropout, seed)
@@ -238,7 +243,7 @@ def unfreeze(model: keras.Model, top: int | None = None) -> keras.Model:
     """
     nested = [layer for layer in model.layers  # an augmentation pipeline is a Sequential, not a backbone
               if isinstance(layer, keras.Model) and not isinstance(layer, keras.Sequential)]
-    named = [layer for layer in nested if layer.name == "backbone"]
+    named = [layer for layer in nested if layer.name == names_.BACKBONE]
     if not (named or len(nested) == 1):
         raise ValueError(
             f"model {model.name!r} has no layer named 'backbone' nor one nested backbone; "

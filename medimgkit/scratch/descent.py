@@ -142,7 +142,7 @@ def plot_descent(
 
     ``paths`` maps a legend label to a path ``(k + 1, 2)`` from
     :func:`gradient_descent`. Points outside the limits are clipped by the
-    axes. Returns the axes.
+    axes. Returns the figure, like every plotting function of medimgkit.
     """
     import matplotlib.pyplot as plt
 
@@ -159,4 +159,4 @@ def plot_descent(
     ax.set_xlabel("$w_0$")
     ax.set_ylabel("$w_1$")
     ax.legend(fontsize=8)
-    return ax
+    return ax.figure

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from medimgkit.metrics import _as_binary
+from medimgkit.metrics._validation import as_binary
 
 
 def threshold_for_sensitivity(y_true: np.ndarray, y_score: np.ndarray, target: float, positive: int = 1) -> float:
@@ -40,7 +40,7 @@ def threshold_for_sensitivity(y_true: np.ndarray, y_score: np.ndarray, target: f
     """
     if not 0 < target <= 1:
         raise ValueError(f"target sensitivity must be in (0, 1], got {target}")
-    pos, score = _as_binary(y_true, y_score, positive)
+    pos, score = as_binary(y_true, y_score, positive)
     positives = np.sort(score[pos == 1])[::-1]
     if len(positives) == 0:
         raise ValueError(f"no case of the positive class {positive} in y_true")
@@ -69,7 +69,7 @@ def youden_threshold(y_true: np.ndarray, y_score: np.ndarray, positive: int = 1)
     -------
     float: the threshold; a case is positive when ``score >= threshold``.
     """
-    pos, score = _as_binary(y_true, y_score, positive)
+    pos, score = as_binary(y_true, y_score, positive)
     n_pos, n_neg = int(pos.sum()), int(len(pos) - pos.sum())
     if n_pos == 0 or n_neg == 0:
         raise ValueError(f"y_true needs cases of both classes (positive={positive}); got {n_pos} positive, {n_neg} negative")
@@ -105,7 +105,7 @@ def reliability_curve(
     counts : int64 (n_bins,)
         Cases per bin.
     """
-    pos, prob = _as_binary(y_true, y_prob, positive)
+    pos, prob = as_binary(y_true, y_prob, positive)
     b = _bins(prob, n_bins)
     counts = np.bincount(b, minlength=n_bins).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -140,7 +140,7 @@ def platt_scaling(y_true: np.ndarray, y_prob: np.ndarray, positive: int = 1, ite
     ``positive`` is used) to recalibrated positive-class probabilities
     float64 ``(N,)``. Its attributes ``a`` and ``b`` hold the fit.
     """
-    pos, prob = _as_binary(y_true, y_prob, positive)
+    pos, prob = as_binary(y_true, y_prob, positive)
     if pos.min() == pos.max():
         raise ValueError("Platt scaling needs both classes in y_true")
 
