@@ -19,8 +19,14 @@ def test_to_float_adds_channel_and_scales(breast):
     f = to_float(x)
     assert f.shape == x.shape + (1,) and f.dtype == np.float32
     assert f.min() >= 0 and f.max() <= 1 and np.isclose(f.max(), x.max() / 255)
-    with pytest.raises(ValueError, match="float64"):
+    # the one input contract: float in [0, 1] is accepted as is, 0-255 floats are refused with the fix
+    assert np.array_equal(to_float(x.astype(np.float64) / 255), f)
+    with pytest.raises(ValueError, match=r"float values in \[0, 2\d\d\].*divide by 255 or pass uint8"):
         to_float(x.astype(np.float64))
+    with pytest.raises(ValueError, match=r"finite pixel values, found nan at index \(0, 0, 0, 0\)"):
+        to_float(np.full((1, 2, 2, 1), np.nan))
+    with pytest.raises(ValueError, match=r"expected \(N, H, W, C\) images, found shape \(5,\)"):
+        to_float(np.zeros(5, np.uint8))
 
 
 def test_as_dataset_batches_and_is_seeded(breast):

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from medimgkit._contract import model_input
+
 
 def to_float(images: np.ndarray) -> np.ndarray:
-    """Scale uint8 images to float32 in [0, 1] with a channel axis.
+    """Images as a model sees them: float32 in [0, 1] with a channel axis.
 
-    ``(N, H, W)`` becomes ``(N, H, W, 1)``; ``(N, H, W, C)`` keeps its channels.
+    Accepts the package's one input contract: uint8 in 0-255 (divided by
+    255) or float already in [0, 1] (kept), ``(N, H, W)`` (becomes
+    ``(N, H, W, 1)``) or ``(N, H, W, C)``. Anything else (floats in 0-255,
+    NaN, negative values, a wrong number of axes) is refused with a
+    ``ValueError`` that says what was found and how to fix it.
     """
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        raise ValueError(f"expected uint8 images, got dtype {images.dtype}")
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4:
-        raise ValueError(f"expected images of shape (N, H, W) or (N, H, W, C), got {images.shape}")
-    return images.astype(np.float32) / 255.0
+    return model_input(images)
 
 
 def as_dataset(
