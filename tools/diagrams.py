@@ -1096,11 +1096,58 @@ def dataset_shift():
     return fig
 
 
+# --------------------------------------------------------------------------- chapter 02b
+
+
+def confusion_rates():
+    """Chapter 02b: the confusion matrix and the four rates read from it.
+
+    Rows are the truth (malignant, the positive class, then benign/normal),
+    columns the model's call at a threshold. Sensitivity and specificity are
+    read along a row (a property of the test, whatever the prevalence); PPV
+    and NPV down a column (they depend on how common the disease is). The
+    formulas are the chapter's. Drawn for this book.
+    """
+    fig, ax = canvas(6.8, 4.3)
+    x0, y0, cw, ch = 2.0, 0.75, 1.7, 1.0
+    text(ax, x0 + cw, 3.95, "the model calls it …", weight="bold")
+    text(ax, x0 + cw / 2, 3.55, "malignant", size=SMALL)
+    text(ax, x0 + 1.5 * cw, 3.55, "benign", size=SMALL)
+    text(ax, 0.35, y0 + 0.5 + ch, "truth", weight="bold", rotation=90)
+    text(ax, 1.2, y0 + 1.5 * ch + 0.5, "malignant", size=SMALL)
+    text(ax, 1.2, y0 + 1.5 * ch + 0.25, "(positive)", size=SMALL, color=GREY_D)
+    text(ax, 1.2, y0 + 0.5 * ch + 0.5, "benign", size=SMALL)
+    cells = [  # (col, row, label, meaning, fill, edge)
+        (0, 1, "TP", "true positive", GREEN_L, GREEN_D),
+        (1, 1, "FN", "missed cancer", VERM_L, VERM_D),
+        (0, 0, "FP", "false alarm", ORANGE_L, ORANGE_D),
+        (1, 0, "TN", "true negative", GREEN_L, GREEN_D),
+    ]
+    for col, row, label, meaning, fc, ec in cells:
+        box(ax, x0 + col * cw + 0.04, y0 + row * ch + 0.04 + 0.5, cw - 0.08, ch - 0.08,
+            [(label, {"weight": "bold", "size": TITLE}), (meaning, {"size": SMALL})], fc=fc, ec=ec)
+    # rows: sensitivity and specificity
+    rx = x0 + 2 * cw + 0.15
+    text(ax, rx, y0 + 1.5 * ch + 0.58, "sensitivity", ha="left", color=BLUE_D, weight="bold")
+    text(ax, rx, y0 + 1.5 * ch + 0.3, "TP / (TP + FN)", ha="left", size=SMALL)
+    text(ax, rx, y0 + 0.5 * ch + 0.58, "specificity", ha="left", color=BLUE_D, weight="bold")
+    text(ax, rx, y0 + 0.5 * ch + 0.3, "TN / (TN + FP)", ha="left", size=SMALL)
+    # columns: PPV and NPV
+    text(ax, x0 + 0.5 * cw, 0.95, "PPV", color=PURPLE_D, weight="bold")
+    text(ax, x0 + 0.5 * cw, 0.68, "TP / (TP + FP)", size=SMALL)
+    text(ax, x0 + 1.5 * cw, 0.95, "NPV", color=PURPLE_D, weight="bold")
+    text(ax, x0 + 1.5 * cw, 0.68, "TN / (TN + FN)", size=SMALL)
+    text(ax, 3.4, 0.25, "Along a row: a property of the test.  Down a column: also depends on prevalence.",
+         size=SMALL, color=GREY_D)
+    return fig
+
+
 # --------------------------------------------------------------------------- registry and output
 
 DIAGRAMS = {
     "composition_of_maps": composition_of_maps,
     "sliding_window": sliding_window,
+    "confusion_rates": confusion_rates,
     "receptive_field": receptive_field,
     "handcrafted_vs_learned": handcrafted_vs_learned,
     "pipeline_and_splits": pipeline_and_splits,
