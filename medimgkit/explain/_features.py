@@ -195,6 +195,13 @@ def log_odds(logits, activation: str):
 # ---------------------------------------------------------------- the target
 
 
+def _show(value) -> str:
+    """A short, NumPy-free rendering of a user's value for an error message."""
+    shown = np.asarray(value).tolist() if isinstance(value, (np.ndarray, np.generic)) else value
+    text = repr(shown)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class Target:
     """One output's class score of a model, and (for the CAM methods) the feature map below it.
 
@@ -345,19 +352,19 @@ class Target:
         expected = f"a class in 0..{k - 1} of output {self.output_name!r}, or one per image, an int array ({n},)"
         c = np.asarray(class_index)
         if c.dtype == bool or not (np.issubdtype(c.dtype, np.integer) or np.issubdtype(c.dtype, np.floating)):
-            raise _fail("class_index", expected, f"{class_index!r} (dtype {c.dtype})", "pass integer class indices")
+            raise _fail("class_index", expected, f"{_show(class_index)} (dtype {c.dtype})", "pass integer class indices")
         if c.ndim == 2 and c.shape[1] == 1:  # labels stored as (N, 1), as in MedMNIST
             c = c[:, 0]
         if c.ndim > 1 or (c.ndim == 1 and len(c) != n):
             raise _fail("class_index", expected, f"an array of shape {np.shape(class_index)} for {n} image(s)",
                         "pass one class for all images or exactly one per image")
         if not np.all(np.isfinite(c)) or not np.all(c == np.round(c)):
-            bad = c[~(np.isfinite(c) & (c == np.round(c)))] if c.ndim else c
-            raise _fail("class_index", expected, f"{np.ravel(bad)[0]!r}, not a whole number",
+            bad = np.ravel(c[~(np.isfinite(c) & (c == np.round(c)))] if c.ndim else c)[0]
+            raise _fail("class_index", expected, f"{bad.item()!r}, not a whole number",
                         "pass integer class indices (e.g. labels.astype(int))")
         if c.size and (c.min() < 0 or c.max() >= k):
             raise ValueError(
-                f"class_index {class_index!r} is outside 0..{k - 1}: output {self.output_name!r} of model "
+                f"class_index {_show(class_index)} is outside 0..{k - 1}: output {self.output_name!r} of model "
                 f"{self.model.name!r} has {k} classes"
             )
         return np.broadcast_to(c.astype(np.int64), (n,)).copy()
