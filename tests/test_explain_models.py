@@ -210,6 +210,18 @@ def test_multi_output_explains_the_chosen_output():
     assert result["maps"]["Grad-CAM"].shape == (2, 4, 16, 16)
 
 
+def test_dict_outputs_are_chosen_by_key_or_layer_name():
+    _, inputs, diagnosis, quality = _two_heads()
+    model = keras.Model(inputs, {"qc": quality, "dx": diagnosis}, name="dict_heads")
+    x = np.random.default_rng(4).random((2, 16, 16, 1), dtype=np.float32)
+    by_key = grad_cam(model, x, class_index=1, output="qc")
+    assert np.array_equal(by_key, grad_cam(model, x, class_index=1, output="quality"))  # the layer's name
+    assert np.allclose(by_key, grad_cam(keras.Model(inputs, quality), x, class_index=1), atol=1e-6)
+    assert find_last_conv_layer(model).name == "dx_conv"  # the first output: keys in sorted order
+    with pytest.raises(ValueError, match=r"its outputs are \{0: 'dx', 1: 'qc'\}"):
+        grad_cam(model, x, output="grade")
+
+
 def test_multi_output_refusals():
     model, *_ = _two_heads()
     x = np.zeros((2, 16, 16, 1), np.float32)

@@ -144,24 +144,38 @@ def _input(model: keras.Model):
     return inputs[0]
 
 
-def _output_names(model: keras.Model) -> list[str]:
-    names = [_producer(t)[0].name for t in model.outputs]
+def _output_names(model: keras.Model) -> list[list[str]]:
+    """For each of ``model.outputs``, the names it answers to, the one to show first.
+
+    The key when the model was built with a dict of outputs, ``model.output_names``
+    and the name of the layer that computes it.
+    """
+    outputs = model.outputs
+    names = [[] for _ in outputs]
+    struct = getattr(model, "_outputs_struct", None)
+    if isinstance(struct, dict):
+        for key, tensor in struct.items():
+            for i, out in enumerate(outputs):
+                if out is tensor:
+                    names[i].append(str(key))
     declared = getattr(model, "output_names", None)
-    if isinstance(declared, (list, tuple)) and len(declared) == len(names):
-        names = [str(n) for n in declared]
-    return names
+    if isinstance(declared, (list, tuple)) and len(declared) == len(outputs):
+        for i, name in enumerate(declared):
+            names[i].append(str(name))
+    for i, out in enumerate(outputs):
+        names[i].append(_producer(out)[0].name)
+    return [list(dict.fromkeys(n)) for n in names]
 
 
 def _select_output(model: keras.Model, output) -> tuple[int, str]:
     """(index, name) of the model output to explain."""
     outputs = model.outputs
     names = _output_names(model)
-    layer_names = [_producer(t)[0].name for t in outputs]
-    listing = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names))
+    listing = ", ".join(f"{i}: {n[0]!r}" for i, n in enumerate(names))
     if isinstance(output, str):
-        for i, (name, layer_name) in enumerate(zip(names, layer_names)):
-            if output in (name, layer_name):
-                return i, name
+        for i, aliases in enumerate(names):
+            if output in aliases:
+                return i, aliases[0]
         raise ValueError(f"output {output!r} is not an output of model {model.name!r}; its outputs are {{{listing}}}")
     if isinstance(output, (bool, np.bool_)) or not isinstance(output, (int, np.integer)):
         raise ValueError(f"output must be an output's index or name, found {output!r}; the outputs are {{{listing}}}")
@@ -170,7 +184,7 @@ def _select_output(model: keras.Model, output) -> tuple[int, str]:
             f"output {output} is out of range: model {model.name!r} has {len(outputs)} output(s) {{{listing}}}"
         )
     index = int(output) % len(outputs)
-    return index, names[index]
+    return index, names[index][0]
 
 
 def _activation_name(layer) -> str:
@@ -211,7 +225,8 @@ class Target:
         Functional or Sequential, built on one ``keras.Input`` of images
         ``(H, W, C)`` or volumes ``(D, H, W, C)``; it may nest models.
     output : int or str
-        Index or name of the model output to explain (default 0, the first).
+        Index in ``model.outputs`` or name (output layer name, or key of a dict
+        of outputs) of the model output to explain (default 0, the first).
     layer : str, keras layer, or None
         Only with ``feature=True``: the top-level layer whose output is the
         feature map; default the last convolutional feature map feeding that

@@ -36,11 +36,14 @@ def grad_cam(
 ) -> np.ndarray:
     """Grad-CAM heatmaps for a batch, in one gradient pass; 2-D images or 3-D volumes.
 
-    The class score is the class log-odds, a variant of the paper's
-    pre-softmax score ``z_c`` (see the module docstring for why): for a
-    softmax head ``z_c - logsumexp(z_k, k != c)``, for one sigmoid unit
-    ``+z`` (class 1) / ``-z`` (class 0). An output without a softmax/sigmoid
-    is used as it is.
+    The class score is the class log-odds ``log(p_c / (1 - p_c))``, a
+    variant of the paper's pre-softmax score ``z_c``: for a softmax head
+    ``z_c - logsumexp(z_k, k != c)``, for one sigmoid unit ``+z`` (class 1) /
+    ``-z`` (class 0). Why: ``z_c`` alone is not identified (adding a constant
+    to every logit changes no probability), the log-odds is; its gradient
+    points the same way as that of ``p_c`` (the maps match the common
+    per-image recipe) without vanishing for confident predictions. An output
+    without a softmax/sigmoid is used as it is.
 
     Parameters
     ----------
@@ -64,7 +67,9 @@ def grad_cam(
         model: its output); default the last convolutional feature map that
         feeds ``output`` (``find_last_conv_layer``).
     output : int or str
-        Index or name of the model output to explain; default 0, the first.
+        Index (in ``model.outputs``) or name (the output layer's name, or the
+        key of a dict of outputs) of the model output to explain; default 0,
+        the first (with a dict of outputs: the first key in sorted order).
 
     Returns
     -------
