@@ -1,11 +1,26 @@
-"""Grad-CAM on real trained models: shape, range, batching, nesting and errors."""
+"""Grad-CAM on real trained models: shape, range, batching, nesting and errors; the input contract and
+class_index validation of every explanation method."""
 
+import hypothesis.extra.numpy as hnp
 import keras
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from medimgkit.data import to_float
-from medimgkit.explain import find_last_conv_layer, grad_cam, overlay
+from medimgkit.explain import (
+    find_last_conv_layer,
+    grad_cam,
+    grad_cam_plus_plus,
+    gradient_x_input,
+    overlay,
+    predicted_class,
+    sanity_check,
+    smoothgrad,
+    vanilla_gradient,
+)
+from medimgkit.explain._features import Target
 
 
 def test_grad_cam_shape_range_and_layer(trained_cnn, breast):
@@ -140,3 +155,124 @@ def test_cut_graph_and_skip_connection_fallback_give_the_recipe_maps():
         cam = tf.nn.relu(tf.reduce_sum(fmap * tf.reduce_mean(grads, axis=(1, 2), keepdims=True), axis=-1)).numpy()
         cam = cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12)
         assert np.allclose(maps, cam, atol=1e-4), layer  # same size (16 px), so no resize in between
+
+
+# ---------------------------------------------------------------- the input contract and class_index (issue 14)
+
+ALL_METHODS = {
+    "grad_cam": grad_cam,
+    "grad_cam_plus_plus": grad_cam_plus_plus,
+    "vanilla_gradient": vanilla_gradient,
+    "smoothgrad": lambda m, x, c=None: smoothgrad(m, x, c, samples=2),
+    "gradient_x_input": gradient_x_input,
+}
+
+
+def _tiny_cnn(classes=3):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((10, 10, 1))
+    h = keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="conv")(inputs)
+    out = keras.layers.Dense(classes, activation="softmax", name="head")(keras.layers.GlobalAveragePooling2D()(h))
+    return keras.Model(inputs, out, name="tiny")
+
+
+TINY = _tiny_cnn()
+TINY_X = np.random.default_rng(1).random((4, 10, 10, 1), dtype=np.float32)
+
+
+@pytest.mark.parametrize("name", ALL_METHODS)
+def test_uint8_and_the_same_images_over_255_give_identical_maps(name, trained_cnn, breast):
+    model, _ = trained_cnn
+    raw = breast["test"][0][:6]
+    assert raw.dtype == np.uint8
+    method = ALL_METHODS[name]
+    maps = method(model, raw, 1)
+    assert np.array_equal(maps, method(model, raw / 255, 1))
+    assert np.array_equal(maps, method(model, to_float(raw), 1))
+    assert np.array_equal(predicted_class(model, raw), predicted_class(model, raw / 255))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("name", ALL_METHODS)
+def test_nan_or_infinite_pixels_are_refused_not_explained(name, bad):
+    x = TINY_X.copy()
+    x[1, 4, 5, 0] = bad
+    with pytest.raises(ValueError, match=rf"images: expected finite pixel values, found {bad} at index \(1, 4, 5, 0\)"):
+        ALL_METHODS[name](TINY, x)
+    with pytest.raises(ValueError, match="finite pixel values"):
+        sanity_check(TINY, x, {"Grad-CAM": grad_cam})
+
+
+@pytest.mark.parametrize("name", ALL_METHODS)
+def test_floats_in_0_255_and_wrong_shapes_are_refused(name):
+    method = ALL_METHODS[name]
+    with pytest.raises(ValueError, match="0-255 values stored as float: divide by 255 or pass uint8"):
+        method(TINY, TINY_X * 255)
+    with pytest.raises(ValueError, match=r"expected \(N, H, W, C\) = \(N, 10, 10, 1\) for model 'tiny', found shape \(4, 12, 12, 1\)"):
+        method(TINY, np.zeros((4, 12, 12, 1), np.float32))
+    assert method(TINY, TINY_X[..., 0], 0).shape == (4, 10, 10)   # channel axis of 1 may be left out
+    assert np.allclose(method(TINY, TINY_X[0], 0), method(TINY, TINY_X[:1], 0))  # one image: a batch of one
+
+
+@pytest.mark.parametrize("name", ALL_METHODS)
+def test_class_index_errors_name_the_value(name):
+    method = ALL_METHODS[name]
+    with pytest.raises(ValueError, match=r"class_index: expected a class in 0..2 .* found 1.7, not a whole number"):
+        method(TINY, TINY_X, 1.7)
+    with pytest.raises(ValueError, match=r"class_index: .* found an array of shape \(3,\) for 4 image\(s\)"):
+        method(TINY, TINY_X, np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"class_index: .* found True \(dtype bool\)"):
+        method(TINY, TINY_X, True)
+    with pytest.raises(ValueError, match=r"class_index 3 is outside 0..2: output 'head' of model 'tiny' has 3 classes"):
+        method(TINY, TINY_X, 3)
+    with pytest.raises(ValueError, match=r"class_index \[0, -1, 0, 0\] is outside 0..2"):
+        method(TINY, TINY_X, [0, -1, 0, 0])
+    with pytest.raises(ValueError, match=r"class_index: .* found an array of shape \(4, 2\)"):
+        method(TINY, TINY_X, np.zeros((4, 2), int))
+
+
+def test_class_index_forms_that_mean_the_same_give_the_same_maps():
+    labels = np.array([[0], [2], [1], [2]])  # MedMNIST labels are (N, 1)
+    expected = grad_cam(TINY, TINY_X, labels[:, 0])
+    for same in (labels, labels[:, 0].astype(np.float32), list(labels[:, 0]), labels[:, 0].astype(np.uint8)):
+        assert np.array_equal(grad_cam(TINY, TINY_X, same), expected)
+    assert np.array_equal(grad_cam(TINY, TINY_X, np.int64(2)), grad_cam(TINY, TINY_X, 2.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=st.one_of(st.integers(-10, 10), st.floats(-10, 10), st.sampled_from([np.nan, np.inf, -np.inf])),
+       n=st.integers(1, 5))
+def test_class_index_scalar_property(value, n):
+    """A scalar is accepted iff it is a whole number in 0..K-1; otherwise the error names it."""
+    target = Target(TINY)
+    whole = np.isfinite(value) and float(value) == int(value)
+    if whole and 0 <= value < 3:
+        assert np.array_equal(target.classes(value, n), np.full(n, int(value), np.int64))
+    else:
+        with pytest.raises(ValueError, match="class_index") as error:
+            target.classes(value, n)
+        assert repr(value) in str(error.value) or str(int(value)) in str(error.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(-3, 5), min_size=0, max_size=6), n=st.integers(1, 5))
+def test_class_index_array_property(values, n):
+    """An int array is accepted iff it has one class per image, all in 0..K-1."""
+    target = Target(TINY)
+    if len(values) == n and all(0 <= v < 3 for v in values):
+        assert np.array_equal(target.classes(np.array(values), n), values)
+    elif len(values) != n:
+        with pytest.raises(ValueError, match=rf"shape \({len(values)},\) for {n} image"):
+            target.classes(np.array(values, dtype=np.int64), n)
+    else:
+        with pytest.raises(ValueError, match="is outside 0..2"):
+            target.classes(np.array(values), n)
+
+
+@settings(max_examples=8, deadline=None)
+@given(images=hnp.arrays(np.uint8, (2, 10, 10, 1)), c=st.integers(0, 2))
+def test_uint8_property_through_the_methods(images, c):
+    for method in (grad_cam, grad_cam_plus_plus, vanilla_gradient):
+        maps = method(TINY, images, c)
+        assert maps.shape == (2, 10, 10) and np.all(np.isfinite(maps)) and maps.min() >= 0 and maps.max() <= 1
+        assert np.array_equal(maps, method(TINY, images / 255, c))

@@ -1,14 +1,19 @@
 """Explanation: Grad-CAM, Grad-CAM++, input-gradient maps and the Adebayo sanity check.
 
-Every method takes a trained Keras model and a batch of model-ready images
-``(N, H, W, C)`` and returns one map per image, float32 ``(N, H, W)`` in
-[0, 1]. They share one way of finding the last convolutional feature map
-(a nested backbone counts as one layer) and the class score (the class
-log-odds before the output activation): ``medimgkit.explain._features``.
+Every method takes a Keras model (functional or Sequential, on one
+``keras.Input``; it may nest a backbone, have skip connections or several
+outputs) and a batch of images, uint8 0-255 or float [0, 1] ``(N, H, W, C)``
+(the package's input contract, ``medimgkit._contract.model_input``; volumes
+``(N, D, H, W, C)`` for a 3-D model), and returns one map per image, float32
+``(N, H, W)`` (``(N, D, H, W)``) in [0, 1]. ``output=`` (index or name,
+default the first) chooses the model output to explain. They share one way
+of finding the output's class score (the class log-odds before the output
+activation) and the last convolutional feature map feeding it (a nested
+backbone counts as one layer): ``medimgkit.explain._features``.
 
 Modules
 -------
-``gradcam``   ``grad_cam`` (batched, one gradient pass) and ``overlay``
+``gradcam``   ``grad_cam`` (batched, one gradient pass; 2-D and 3-D) and ``overlay``
 ``saliency``  ``grad_cam_plus_plus``, ``vanilla_gradient``, ``smoothgrad``, ``gradient_x_input``
 ``sanity``    model-randomisation test (Adebayo et al., NeurIPS 2018): ``sanity_check`` and friends
 """

@@ -1,4 +1,4 @@
-"""Grad-CAM (Selvaraju et al., ICCV 2017), batched.
+"""Grad-CAM (Selvaraju et al., ICCV 2017), batched, for 2-D images and 3-D volumes.
 
 For class ``c`` and a convolutional feature map ``A`` (channels ``k``), the
 map is ``ReLU(sum_k alpha_k A_k)`` with ``alpha_k`` the spatial mean of
@@ -11,14 +11,20 @@ log-odds is; its gradient points the same way as the gradient of the
 probability ``p_c`` (so maps agree with the common per-image recipe) but does
 not vanish when a prediction is confident, and with two classes the evidence
 for one class is exactly the evidence against the other.
+
+In 3-D (a ``Conv3D`` model, volumes ``(N, D, H, W, C)``) ``alpha_k`` is the
+mean over depth, height and width, and the map is resized trilinearly.
+The images, the output, the score and the feature map are found by
+``medimgkit.explain._features``, shared with the other explanation methods.
 """
 
 from __future__ import annotations
 
 import keras
 import numpy as np
+from keras import ops
 
-from medimgkit.explain._features import find_last_conv_layer, is_spatial, log_odds, outer_output, score_head, split_at
+from medimgkit.explain._features import Target, normalise, resize_maps, spatial_axes
 
 
 def grad_cam(
@@ -26,81 +32,66 @@ def grad_cam(
     images: np.ndarray,
     class_index: int | np.ndarray | None = None,
     layer: str | None = None,
+    output: int | str = 0,
 ) -> np.ndarray:
-    """Grad-CAM heatmaps for a batch, in one gradient pass.
+    """Grad-CAM heatmaps for a batch, in one gradient pass; 2-D images or 3-D volumes.
+
+    The class score is the class log-odds ``log(p_c / (1 - p_c))``, a
+    variant of the paper's pre-softmax score ``z_c``: for a softmax head
+    ``z_c - logsumexp(z_k, k != c)``, for one sigmoid unit ``+z`` (class 1) /
+    ``-z`` (class 0). Why: ``z_c`` alone is not identified (adding a constant
+    to every logit changes no probability), the log-odds is; its gradient
+    points the same way as that of ``p_c`` (the maps match the common
+    per-image recipe) without vanishing for confident predictions. An output
+    without a softmax/sigmoid is used as it is.
 
     Parameters
     ----------
     model : keras.Model
-        A functional or Sequential CNN with a defined input; it may nest
-        another model (e.g. a backbone).
-    images : float32 array (N, H, W, C)
-        Model-ready images (e.g. from ``medimgkit.data.to_float``). A single
-        image ``(H, W, C)`` is treated as a batch of one.
-    class_index : int, int array (N,), or None
-        Class to explain, per image or for all; ``None`` explains each image's
-        predicted class.
+        A functional or Sequential CNN built on one ``keras.Input``: 2-D
+        (``Conv2D``, input ``(H, W, C)``) or 3-D (``Conv3D``, input
+        ``(D, H, W, C)``). It may nest another model (e.g. a Keras
+        Applications backbone, explained at the backbone's output), have skip
+        connections, and have several outputs.
+    images : uint8 (0-255) or float (0-1) array (N, H, W, C), or (N, D, H, W, C) for a 3-D model
+        Converted by ``medimgkit._contract.model_input``, so a uint8 batch and
+        the same batch divided by 255 give identical maps; NaN/inf, 0-255
+        floats and shapes that do not fit the model are refused with a
+        ``ValueError``. A channel axis of 1 may be left out; one image shaped
+        like the model's input (no batch axis) is a batch of one.
+    class_index : int, int array (N,) (or (N, 1), as MedMNIST labels), or None
+        Class to explain, for all images or per image; ``None`` explains each
+        image's top-scoring class. Classes of the chosen ``output``.
     layer : str, optional
-        Name of the top-level layer to use; default: the last conv feature map.
+        Name of the top-level layer whose output is the feature map (a nested
+        model: its output); default the last convolutional feature map that
+        feeds ``output`` (``find_last_conv_layer``).
+    output : int or str
+        Index (in ``model.outputs``) or name (the output layer's name, or the
+        key of a dict of outputs) of the model output to explain; default 0,
+        the first (with a dict of outputs: the first key in sorted order).
 
     Returns
     -------
-    float32 array (N, H, W) in [0, 1], resized to the input resolution. An
-    image whose map is zero everywhere (no positive evidence) gives zeros.
-    """
-    import tensorflow as tf
+    float32 array (N, H, W) (or (N, D, H, W) for volumes) in [0, 1], resized
+    (bi-/trilinearly) to the input, each map divided by its own maximum. An
+    image with no positive evidence for the class gives zeros.
 
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4:
-        raise ValueError(f"images must be (N, H, W, C), got shape {np.shape(images)}")
-    target = model.get_layer(layer) if layer is not None else find_last_conv_layer(model)
-    if not is_spatial(target):
-        raise ValueError(f"layer {target.name!r} has output shape {target.output.shape}; Grad-CAM needs (N, H, W, C)")
-    pre_head, head = score_head(model)
-    feature_tensor = outer_output(model, target)
-    top = pre_head if head is not None else model.outputs[0]
-    tensor = tf.convert_to_tensor(x)
-    split = split_at(model, feature_tensor, top)
-    if split is not None:
-        # Forward to the feature map without recording, then record only the
-        # layers after it: the gradient then never walks back through the
-        # convolutions below the map (about 3x faster on a CPU).
-        front, rest = split
-        feature_map = front(tensor, training=False)
-    else:
-        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-        grad_model = keras.Model(inputs, [feature_tensor, top])
-    with tf.GradientTape() as tape:
-        if split is not None:
-            tape.watch(feature_map)
-            features = rest(feature_map, training=False)
-        else:
-            feature_map, features = grad_model(tensor, training=False)
-        if head is not None:
-            logits = tf.matmul(features, head.kernel)
-            if head.use_bias:
-                logits = logits + head.bias
-            scores = log_odds(logits, head.activation.__name__)
-        else:
-            scores = features
-        if class_index is None:
-            classes = tf.argmax(scores, axis=-1)
-        else:
-            classes = tf.broadcast_to(tf.constant(class_index, dtype=tf.int64), [x.shape[0]])
-        n_classes = scores.shape[-1]
-        if np.any(classes.numpy() >= n_classes) or np.any(classes.numpy() < 0):
-            raise ValueError(f"class_index {class_index!r} is outside 0..{n_classes - 1}")
-        # Summing over the batch is exact: each image's score depends on its own map only.
-        selected = tf.reduce_sum(tf.gather(scores, classes, axis=1, batch_dims=1))
-    grads = tape.gradient(selected, feature_map)
-    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
-    cam = tf.nn.relu(tf.reduce_sum(weights * feature_map, axis=-1))[..., None]
-    cam = tf.image.resize(cam, x.shape[1:3], method="bilinear")[..., 0]
-    peak = tf.reduce_max(cam, axis=(1, 2), keepdims=True)
-    cam = tf.math.divide_no_nan(cam, peak)
-    return cam.numpy().astype(np.float32)
+    Raises
+    ------
+    ValueError
+        Naming the value: bad images, a ``class_index`` that is not a whole
+        number, has the wrong length or is outside the output's classes, an
+        unknown ``output`` or ``layer``, a model without a convolutional
+        feature map, or one without a single image input.
+    """
+    target = Target(model, output=output, layer=layer, feature=True)
+    x = target.images(images)
+    feature_map, grads, _ = target.feature_gradients(x, target.classes(class_index, len(x)))
+    axes = spatial_axes(feature_map)[:-1]
+    weights = ops.mean(grads, axis=axes, keepdims=True)
+    cam = ops.relu(ops.sum(weights * feature_map, axis=-1))
+    return normalise(resize_maps(cam, x.shape[1:-1]))
 
 
 def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4, cmap: str = "jet") -> np.ndarray:

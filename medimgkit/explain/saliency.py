@@ -1,11 +1,14 @@
 """Saliency maps beside Grad-CAM: Grad-CAM++, gradients, SmoothGrad, gradient x input.
 
-All maps are batched like ``medimgkit.explain.grad_cam``: float32 images
-``(N, H, W, C)`` in, float32 maps ``(N, H, W)`` in [0, 1] out, each map scaled
-by its own maximum. The class score is the one ``grad_cam`` uses: when the
-model ends in a softmax/sigmoid ``Dense`` layer, the class *log-odds* computed
-from that layer's pre-activation logits, so confident predictions still have
-gradients.
+All maps are batched like ``medimgkit.explain.grad_cam``: images
+``(N, H, W, C)`` in (uint8 0-255 or float [0, 1], through the package's input
+contract; volumes ``(N, D, H, W, C)`` for a 3-D model), float32 maps
+``(N, H, W)`` (``(N, D, H, W)``) in [0, 1] out, each map scaled by its own
+maximum. The output (``output=``, default the first), the class score and the
+feature map are found exactly as for ``grad_cam``, by the shared
+``medimgkit.explain._features``: when the output is a softmax/sigmoid, the
+class *log-odds* computed from its pre-activation logits, so confident
+predictions still have gradients.
 
 * Grad-CAM++ (Chattopadhay et al., WACV 2018): Grad-CAM with per-pixel weights
   ``alpha = g^2 / (2 g^2 + sum(A) g^3)`` on the positive gradients ``g``, using
@@ -23,74 +26,22 @@ gradients.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import keras
 import numpy as np
+from keras import ops
 
-from medimgkit.explain._features import find_last_conv_layer, is_spatial, log_odds, score_head
-
-
-def _as_batch(images: np.ndarray) -> np.ndarray:
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4:
-        raise ValueError(f"images must be (N, H, W, C) float images, got shape {np.shape(images)}")
-    return x
+from medimgkit.explain._features import Target, normalise, resize_maps, spatial_axes
 
 
-def _score_model(model: keras.Model, extra=None) -> tuple[keras.Model, Callable]:
-    """A model giving ``[extra outputs..., features]`` and a function features -> class scores.
+def predicted_class(model: keras.Model, images: np.ndarray, output: int | str = 0) -> np.ndarray:
+    """The class each image is explained for by default: int64 ``(N,)``.
 
-    The scores are the class log-odds from the logits when the model ends in a
-    softmax/sigmoid Dense (``explain._features``),
-    otherwise the model's output.
+    The argmax of the class scores of ``output`` (index or name, default the
+    first), i.e. of its probabilities; for one sigmoid unit 1 where p > 0.5,
+    else 0. ``images`` as for ``grad_cam`` (uint8 0-255 or float [0, 1]).
     """
-    import tensorflow as tf
-
-    pre_head, head = score_head(model)
-    outputs = list(extra or []) + [pre_head if head is not None else model.outputs[0]]
-    sub = keras.Model(model.inputs, outputs)
-
-    def scores(features):
-        if head is None:
-            return features
-        logits = tf.matmul(features, head.kernel)
-        if head.use_bias:
-            logits = logits + head.bias
-        return log_odds(logits, head.activation.__name__)
-
-    return sub, scores
-
-
-def _select(scores, class_index, n: int):
-    """Sum over the batch of each image's score for its class (predicted when None)."""
-    import tensorflow as tf
-
-    if class_index is None:
-        classes = tf.argmax(scores, axis=-1)
-    else:
-        classes = tf.broadcast_to(tf.constant(class_index, dtype=tf.int64), [n])
-    k = scores.shape[-1]
-    c = classes.numpy()
-    if np.any(c < 0) or np.any(c >= k):
-        raise ValueError(f"class_index {class_index!r} is outside 0..{k - 1}")
-    # Exact: each image's score depends on that image only (inference mode).
-    return tf.reduce_sum(tf.gather(scores, classes, axis=1, batch_dims=1)), c
-
-
-def _normalise(maps) -> np.ndarray:
-    import tensorflow as tf
-
-    peak = tf.reduce_max(maps, axis=(1, 2), keepdims=True)
-    return tf.math.divide_no_nan(maps, peak).numpy().astype(np.float32)
-
-
-def predicted_class(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    """The predicted class of each image, int64 ``(N,)``."""
-    x = _as_batch(images)
-    return np.argmax(model.predict(x, verbose=0), axis=-1).astype(np.int64)
+    target = Target(model, output=output)
+    return np.argmax(target.predict(target.images(images)), axis=-1).astype(np.int64)
 
 
 def grad_cam_plus_plus(
@@ -98,78 +49,68 @@ def grad_cam_plus_plus(
     images: np.ndarray,
     class_index: int | np.ndarray | None = None,
     layer: str | None = None,
+    output: int | str = 0,
 ) -> np.ndarray:
     """Grad-CAM++ heatmaps (Chattopadhay et al., WACV 2018), batched.
 
     Parameters
     ----------
-    model : keras.Model, a CNN with a defined input (it may nest a backbone)
-    images : float32 (N, H, W, C) or (H, W, C), model-ready
+    model : keras.Model, a CNN on one ``keras.Input`` (it may nest a backbone,
+        have skip connections or several outputs; 2-D or 3-D)
+    images : uint8 (0-255) or float ([0, 1]) (N, H, W, C) (or (N, D, H, W, C));
+        one image without the batch axis is a batch of one
     class_index : int, int array (N,), or None for each image's predicted class
-    layer : str, optional; default ``explain.find_last_conv_layer(model)``
+    layer : str, optional; default ``explain.find_last_conv_layer(model, output)``
+    output : int or str, the model output to explain (default 0, the first)
 
     Returns
     -------
-    float32 (N, H, W) in [0, 1], resized to the input; all zeros where no
-    positive evidence exists.
+    float32 (N, H, W) (or (N, D, H, W)) in [0, 1], resized to the input; all
+    zeros where no positive evidence exists.
     """
-    import tensorflow as tf
-
-    x = _as_batch(images)
-    target = model.get_layer(layer) if layer is not None else find_last_conv_layer(model)
-    if not is_spatial(target):
-        raise ValueError(f"layer {target.name!r} has output shape {target.output.shape}; Grad-CAM++ needs (N, H, W, C)")
-    sub, scores_of = _score_model(model, extra=[target.output])
-    tensor = tf.convert_to_tensor(x)
-    with tf.GradientTape() as tape:
-        feature_map, features = sub(tensor, training=False)
-        selected, _ = _select(scores_of(features), class_index, len(x))
-    g = tape.gradient(selected, feature_map)
+    target = Target(model, output=output, layer=layer, feature=True)
+    x = target.images(images)
+    feature_map, g, _ = target.feature_gradients(x, target.classes(class_index, len(x)))
+    axes = spatial_axes(feature_map)[:-1]
     # With score Y = exp(S): dY/dA = Y g, d2Y/dA2 = Y g^2, d3Y/dA3 = Y g^3 (the paper's closed form).
     g2, g3 = g**2, g**3
-    total = tf.reduce_sum(feature_map, axis=(1, 2), keepdims=True)
+    total = ops.sum(feature_map, axis=axes, keepdims=True)
     denom = 2.0 * g2 + total * g3
-    alpha = tf.math.divide_no_nan(g2, tf.where(tf.abs(denom) > 1e-12, denom, tf.ones_like(denom)))
+    safe = ops.where(ops.abs(denom) > 1e-12, denom, ops.ones_like(denom))
+    alpha = g2 / safe
     # As in the authors' reference code, each channel's alphas are normalised to sum to one.
-    alpha = tf.math.divide_no_nan(alpha, tf.reduce_sum(alpha, axis=(1, 2), keepdims=True))
-    weights = tf.reduce_sum(alpha * tf.nn.relu(g), axis=(1, 2), keepdims=True)
-    cam = tf.nn.relu(tf.reduce_sum(weights * feature_map, axis=-1))[..., None]
-    cam = tf.image.resize(cam, x.shape[1:3], method="bilinear")[..., 0]
-    return _normalise(cam)
+    alpha_sum = ops.sum(alpha, axis=axes, keepdims=True)
+    alpha = ops.where(alpha_sum != 0, alpha / ops.where(alpha_sum != 0, alpha_sum, 1.0), 0.0)
+    weights = ops.sum(alpha * ops.relu(g), axis=axes, keepdims=True)
+    cam = ops.relu(ops.sum(weights * feature_map, axis=-1))
+    return normalise(resize_maps(cam, x.shape[1:-1]))
 
 
-def _input_gradients(model: keras.Model, x: np.ndarray, class_index) -> np.ndarray:
-    """d score / d x, float32 (N, H, W, C), and the classes explained."""
-    import tensorflow as tf
-
-    sub, scores_of = _score_model(model)
-    tensor = tf.convert_to_tensor(x)
-    with tf.GradientTape() as tape:
-        tape.watch(tensor)
-        features = sub(tensor, training=False)
-        features = features[0] if isinstance(features, (list, tuple)) else features
-        selected, classes = _select(scores_of(features), class_index, len(x))
-    return tape.gradient(selected, tensor).numpy(), classes
+def _magnitude(grads: np.ndarray) -> np.ndarray:
+    """``max_c |grads|`` over the channel axis, normalised per map."""
+    return normalise(np.abs(grads).max(axis=-1))
 
 
 def vanilla_gradient(
-    model: keras.Model, images: np.ndarray, class_index: int | np.ndarray | None = None
+    model: keras.Model, images: np.ndarray, class_index: int | np.ndarray | None = None, output: int | str = 0
 ) -> np.ndarray:
     """Gradient saliency ``max_c |d score / d x_c|`` (Simonyan et al., 2014), batched.
 
     Parameters
     ----------
-    model : keras.Model
-    images : float32 (N, H, W, C) or (H, W, C)
+    model : keras.Model on one ``keras.Input`` of images (or volumes)
+    images : uint8 (0-255) or float ([0, 1]) (N, H, W, C) (or (N, D, H, W, C)), or one image
     class_index : int, int array (N,), or None for each image's predicted class
+    output : int or str, the model output to explain (default 0, the first)
 
     Returns
     -------
-    float32 (N, H, W) in [0, 1].
+    float32 (N, H, W) (or (N, D, H, W)) in [0, 1].
     """
-    x = _as_batch(images)
-    grads, _ = _input_gradients(model, x, class_index)
-    return _normalise(np.abs(grads).max(axis=-1))
+    target = Target(model, output=output)
+    x = target.images(images)
+    grads, _ = target.input_gradients(x, target.classes(class_index, len(x)))
+    return _magnitude(grads)
 
 
 def smoothgrad(
@@ -179,6 +120,7 @@ def smoothgrad(
     samples: int = 25,
     noise: float = 0.15,
     seed: int = 0,
+    output: int | str = 0,
 ) -> np.ndarray:
     """SmoothGrad (Smilkov et al., 2017): gradients averaged over noisy copies, then ``max_c |.|``.
 
@@ -188,40 +130,50 @@ def smoothgrad(
 
     Parameters
     ----------
-    model : keras.Model
-    images : float32 (N, H, W, C) or (H, W, C)
+    model : keras.Model on one ``keras.Input`` of images (or volumes)
+    images : uint8 (0-255) or float ([0, 1]) (N, H, W, C) (or (N, D, H, W, C)), or one image
     class_index : int, int array (N,), or None: each image's predicted class
         on the *clean* image, kept fixed for its noisy copies
     samples : int, noisy copies per image (>= 1)
     noise : float, noise standard deviation as a fraction of each image's
-        intensity range (the paper suggests 0.1-0.2)
+        intensity range (the paper suggests 0.1-0.2); the noisy copies may
+        leave [0, 1], as in the paper
     seed : int, seeds the noise
+    output : int or str, the model output to explain (default 0, the first)
 
     Returns
     -------
-    float32 (N, H, W) in [0, 1].
+    float32 (N, H, W) (or (N, D, H, W)) in [0, 1].
     """
-    if samples < 1:
-        raise ValueError(f"samples must be at least 1, got {samples}")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
-    x = _as_batch(images)
-    if class_index is None:
-        class_index = predicted_class(model, x)
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
+        raise ValueError(f"samples must be at least 1, got {samples!r}")
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    target = Target(model, output=output)
+    x = target.images(images)
+    classes = target.classes(class_index, len(x))
+    if classes is None:
+        classes = np.argmax(target.predict(x), axis=-1).astype(np.int64)
     rng = np.random.default_rng(seed)
-    sigma = noise * (x.max(axis=(1, 2, 3), keepdims=True) - x.min(axis=(1, 2, 3), keepdims=True))
+    axes = spatial_axes(x)
+    sigma = noise * (x.max(axis=axes, keepdims=True) - x.min(axis=axes, keepdims=True))
     total = np.zeros(x.shape, dtype=np.float64)
     for _ in range(samples):
         noisy = (x + rng.normal(size=x.shape) * sigma).astype(np.float32)
-        grads, _ = _input_gradients(model, noisy, class_index)
+        grads, _ = target.input_gradients(noisy, classes)
         total += grads
-    return _normalise(np.abs(total / samples).max(axis=-1).astype(np.float32))
+    return _magnitude((total / samples).astype(np.float32))
 
 
 def gradient_x_input(
-    model: keras.Model, images: np.ndarray, class_index: int | np.ndarray | None = None
+    model: keras.Model, images: np.ndarray, class_index: int | np.ndarray | None = None, output: int | str = 0
 ) -> np.ndarray:
-    """``max_c |x_c * d score / d x_c|`` (Shrikumar et al., 2016), batched; float32 (N, H, W) in [0, 1]."""
-    x = _as_batch(images)
-    grads, _ = _input_gradients(model, x, class_index)
-    return _normalise(np.abs(grads * x).max(axis=-1))
+    """``max_c |x_c * d score / d x_c|`` (Shrikumar et al., 2016), batched.
+
+    ``x`` is the image in [0, 1] (uint8 input is divided by 255 first).
+    Arguments as for ``vanilla_gradient``; returns float32 (N, H, W) (or (N, D, H, W)) in [0, 1].
+    """
+    target = Target(model, output=output)
+    x = target.images(images)
+    grads, _ = target.input_gradients(x, target.classes(class_index, len(x)))
+    return _magnitude(grads * x)

@@ -22,6 +22,7 @@ from scipy.stats import rankdata
 
 from medimgkit._deprecation import deprecated_alias
 from medimgkit._text import markdown_table
+from medimgkit.explain._features import Target
 from medimgkit.explain.gradcam import grad_cam
 from medimgkit.explain.saliency import (
     grad_cam_plus_plus,
@@ -162,20 +163,26 @@ def sanity_check(
     class_index: int | np.ndarray | None = None,
     layers: Sequence[str] | None = None,
     seed: int = 0,
+    output: int | str = 0,
 ) -> dict:
     """Cascading-randomisation sanity check of saliency methods (Adebayo et al., NeurIPS 2018).
 
     Parameters
     ----------
-    model : keras.Model, the trained classifier (not modified)
-    images : float32 (N, H, W, C), model-ready
+    model : keras.Model, the trained classifier (not modified); functional or
+        Sequential, possibly nesting a backbone or with skip connections
+    images : uint8 (0-255) or float ([0, 1]) (N, H, W, C); the methods get
+        them as float32 in [0, 1] (``medimgkit._contract.model_input``)
     methods : ``{name: f(model, images, class_index) -> (N, H, W) in [0, 1]}``;
         default ``METHODS``. A method that ignores the model (e.g. an edge
         detector) is a useful control: it must fail.
-    class_index : classes to explain; default the *trained* model's prediction
-        per image, kept fixed while the weights are randomised
+    class_index : classes to explain (int or int array (N,)); default the
+        *trained* model's prediction per image, kept fixed while the weights
+        are randomised
     layers : kernel layer names in randomisation order (default: all, top down)
     seed : int
+    output : int or str, the model output to explain (default 0, the first);
+        any other is passed on to every method as ``output=``
 
     Returns
     -------
@@ -189,17 +196,19 @@ def sanity_check(
     methods = dict(METHODS if methods is None else methods)
     if not methods:
         raise ValueError("methods is empty; give at least one saliency method")
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim != 4:
-        raise ValueError(f"images must be (N, H, W, C), got shape {x.shape}")
-    classes = predicted_class(model, x) if class_index is None else class_index
-    reference = {m: np.asarray(f(model, x, classes), dtype=np.float32) for m, f in methods.items()}
+    target = Target(model, output=output)
+    x = target.images(images, single=False)
+    classes = target.classes(class_index, len(x))
+    if classes is None:
+        classes = predicted_class(model, x, output=output)
+    extra = {} if target.output_index == 0 else {"output": output}
+    reference = {m: np.asarray(f(model, x, classes, **extra), dtype=np.float32) for m, f in methods.items()}
     names = ["(trained)"]
     rows = {m: [reference[m]] for m in methods}
     for name, randomised in cascading_randomization(model, layers, seed):
         names.append(name)
         for m, f in methods.items():
-            rows[m].append(np.asarray(f(randomised, x, classes), dtype=np.float32))
+            rows[m].append(np.asarray(f(randomised, x, classes, **extra), dtype=np.float32))
     maps = {m: np.stack(v) for m, v in rows.items()}
     return {
         "layers": names,
