@@ -16,7 +16,7 @@ import numpy as np
 CONTRACT = "uint8 in 0-255 or float in [0, 1]"
 
 
-def _fail(name: str, expected: str, found: str, fix: str) -> ValueError:
+def fail(name: str, expected: str, found: str, fix: str) -> ValueError:
     return ValueError(f"{name}: expected {expected}, found {found}; {fix}")
 
 
@@ -43,9 +43,9 @@ def model_input(images, name: str = "images", *, volumes: bool = False, single: 
     spatial = 3 if volumes else 2
     what = "(N, D, H, W, C) volumes" if volumes else "(N, H, W, C) images"
     if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-        raise _fail(name, f"{what}, {CONTRACT}", f"dtype {x.dtype}", "pass a numeric NumPy array")
+        raise fail(name, f"{what}, {CONTRACT}", f"dtype {x.dtype}", "pass a numeric NumPy array")
     if x.dtype == bool:
-        raise _fail(name, f"{what}, {CONTRACT}", "dtype bool (a mask?)", "convert a mask with mask.astype(np.float32)")
+        raise fail(name, f"{what}, {CONTRACT}", "dtype bool (a mask?)", "convert a mask with mask.astype(np.float32)")
     if single and x.ndim == spatial + 1 and x.shape[-1] in (1, 2, 3, 4):
         x = x[None]
     if x.ndim == spatial + 1:
@@ -56,27 +56,27 @@ def model_input(images, name: str = "images", *, volumes: bool = False, single: 
             else "a 2-D model needs images (N, H, W, C); for volumes use a 3-D model" if not volumes and x.ndim == 5
             else "add or remove axes to get that shape"
         )
-        raise _fail(name, what, f"shape {x.shape}", hint)
+        raise fail(name, what, f"shape {x.shape}", hint)
     if len(x) == 0:
-        raise _fail(name, f"at least one image in {what}", "an empty batch", "pass a non-empty array")
+        raise fail(name, f"at least one image in {what}", "an empty batch", "pass a non-empty array")
     if x.dtype == np.uint8:
         return x.astype(np.float32) / 255.0
     if np.issubdtype(x.dtype, np.integer):
         lo, hi = int(x.min()), int(x.max())
         if lo < 0 or hi > 255:
-            raise _fail(name, CONTRACT, f"{x.dtype} values in [{lo}, {hi}]",
+            raise fail(name, CONTRACT, f"{x.dtype} values in [{lo}, {hi}]",
                         "rescale to 0-255 and cast to uint8, or window the image first (medimgkit.transforms.window)")
         return x.astype(np.float32) / 255.0
     x = x.astype(np.float32)
     finite = np.isfinite(x)
     if not finite.all():
         bad = np.argwhere(~finite)[0]
-        raise _fail(name, "finite pixel values", f"{x[tuple(bad)]} at index {tuple(int(i) for i in bad)}",
+        raise fail(name, "finite pixel values", f"{x[tuple(bad)]} at index {tuple(int(i) for i in bad)}",
                     "replace NaN/inf pixels (e.g. np.nan_to_num) or drop the image")
     lo, hi = float(x.min()), float(x.max())
     if lo < 0 or hi > 1:
         fix = ("these look like 0-255 values stored as float: divide by 255 or pass uint8"
                if lo >= 0 and hi <= 255 else
                "scale to [0, 1] first (medimgkit.transforms.window or minmax)")
-        raise _fail(name, CONTRACT, f"float values in [{lo:g}, {hi:g}]", fix)
+        raise fail(name, CONTRACT, f"float values in [{lo:g}, {hi:g}]", fix)
     return x

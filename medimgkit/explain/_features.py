@@ -35,7 +35,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from medimgkit._contract import _fail, model_input
+from medimgkit._contract import fail, model_input
 from medimgkit.models.layers import AUGMENTATION
 
 _CONVOLUTIONS = tuple(
@@ -356,7 +356,7 @@ class Target:
                        "pass volumes, or use a 2-D model")
             else:
                 fix = "resize or crop to the model's input size, with as many channels"
-            raise _fail(name, f"{self._spatial()} = {batch} for model {self.model.name!r}", f"shape {found}", fix)
+            raise fail(name, f"{self._spatial()} = {batch} for model {self.model.name!r}", f"shape {found}", fix)
         return x
 
     def classes(self, class_index, n: int) -> np.ndarray | None:
@@ -367,15 +367,15 @@ class Target:
         expected = f"a class in 0..{k - 1} of output {self.output_name!r}, or one per image, an int array ({n},)"
         c = np.asarray(class_index)
         if c.dtype == bool or not (np.issubdtype(c.dtype, np.integer) or np.issubdtype(c.dtype, np.floating)):
-            raise _fail("class_index", expected, f"{_show(class_index)} (dtype {c.dtype})", "pass integer class indices")
+            raise fail("class_index", expected, f"{_show(class_index)} (dtype {c.dtype})", "pass integer class indices")
         if c.ndim == 2 and c.shape[1] == 1:  # labels stored as (N, 1), as in MedMNIST
             c = c[:, 0]
         if c.ndim > 1 or (c.ndim == 1 and len(c) != n):
-            raise _fail("class_index", expected, f"an array of shape {np.shape(class_index)} for {n} image(s)",
+            raise fail("class_index", expected, f"an array of shape {np.shape(class_index)} for {n} image(s)",
                         "pass one class for all images or exactly one per image")
         if not np.all(np.isfinite(c)) or not np.all(c == np.round(c)):
             bad = np.ravel(c[~(np.isfinite(c) & (c == np.round(c)))] if c.ndim else c)[0]
-            raise _fail("class_index", expected, f"{bad.item()!r}, not a whole number",
+            raise fail("class_index", expected, f"{bad.item()!r}, not a whole number",
                         "pass integer class indices (e.g. labels.astype(int))")
         if c.size and (c.min() < 0 or c.max() >= k):
             raise ValueError(
