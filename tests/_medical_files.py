@@ -117,3 +117,136 @@ def listing(folder: Path) -> list[str]:
     return sorted(os.path.relpath(os.path.join(d, f), folder) for d, _, fs in os.walk(folder) for f in fs) + sorted(
         os.path.relpath(os.path.join(d, s), folder) for d, ss, _ in os.walk(folder) for s in ss
     )
+
+
+# ---------------------------------------------------------------- de-identification checks
+
+#: UI attributes whose value names *what* an object is, not whom it belongs to (kept by the anonymiser)
+CLASS_UID_KEYWORDS = ("SOPClassUID", "TransferSyntaxUID", "ImplementationClassUID")
+
+
+def pydicom_samples() -> list[Path]:
+    """Every DICOM file shipped with pydicom: ``*.dcm`` and the Part 10 files without a suffix."""
+    root = Path(pydicom.data.__file__).parent / "test_files"
+    files = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        if path.suffix == ".dcm":
+            files.append(path)
+        elif path.suffix == "" and path.read_bytes()[128:132] == b"DICM":
+            files.append(path)
+    return files
+
+
+def identifying_values(ds) -> set[bytes]:
+    """Every original name (PN), ID, date/time (DA, DT, TM) and instance UID in a dataset, as bytes (len >= 4).
+
+    Looks in nested sequences and the file meta too. Registered UIDs (SOP
+    classes, transfer syntaxes, coding schemes: pydicom's UID dictionary) and
+    the class UIDs in ``CLASS_UID_KEYWORDS`` say what an object is and are
+    not counted. Each value is given as the bytes the file holds (names in
+    their original character set) and as UTF-8.
+    """
+    from pydicom.uid import UID_dictionary
+
+    found: set[bytes] = set()
+
+    def add(text) -> None:
+        if isinstance(text, bytes):
+            raw = text.strip(b" \x00")
+            if len(raw) >= 4:
+                found.add(raw)
+            return
+        text = str(text).strip(" \x00")
+        if len(text) >= 4:
+            found.add(text.encode("utf-8", "ignore"))
+
+    elements = list(ds.iterall())
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        elements += list(meta.iterall())
+    for elem in elements:
+        if elem.VR in ("SQ", "OB", "OW", "UN") or elem.value is None:
+            continue
+        keyword = elem.keyword or ""
+        values = elem.value if elem.VM > 1 else [elem.value]
+        if elem.VR == "PN":
+            for v in values:
+                add(getattr(v, "original_string", None) or str(v))
+                add(str(v))
+                for part in str(v).split("="):  # alphabetic, ideographic, phonetic groups
+                    add(part)
+        elif elem.VR in ("DA", "DT", "TM"):
+            for v in values:
+                add(str(v))
+        elif elem.VR == "UI":
+            if keyword.endswith(CLASS_UID_KEYWORDS):
+                continue
+            for v in values:
+                if str(v) not in UID_dictionary:
+                    add(str(v))
+        elif keyword.endswith(("ID", "IDs")) and elem.VR in ("LO", "SH", "CS", "ST", "LT", "UC"):
+            for v in values:
+                add(str(v))
+    return found
+
+
+def searchable_bytes(path: Path) -> bytes:
+    """A file's bytes, with a deflated data set (Deflated Explicit VR Little Endian) also inflated."""
+    import zlib
+
+    data = Path(path).read_bytes()
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    if str(ds.file_meta.get("TransferSyntaxUID", "")) == pydicom.uid.DeflatedExplicitVRLittleEndian:
+        with open(path, "rb") as fh:
+            pydicom.filereader.read_preamble(fh, False)
+            pydicom.filereader._read_file_meta_info(fh)
+            data += zlib.decompress(fh.read(), -zlib.MAX_WBITS)
+    return data
+
+
+def identifier_leaks_in_samples(tmp: Path) -> tuple[dict[str, list[bytes]], int, dict[str, str]]:
+    """Anonymise every pydicom sample into ``tmp``; return (leaks per file, files checked, skipped files with why).
+
+    A file is skipped only when pydicom itself cannot read it fully
+    (``dcmread`` fails, or its pixel data is shorter than its header says).
+    """
+    import warnings
+
+    from medimgkit.io import anonymize_dicom
+
+    leaks: dict[str, list[bytes]] = {}
+    skipped: dict[str, str] = {}
+    checked = 0
+    root = Path(pydicom.data.__file__).parent / "test_files"
+    for i, path in enumerate(pydicom_samples()):
+        name = str(path.relative_to(root))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                original = pydicom.dcmread(path, force=True)
+                original.remove_private_tags()
+                list(original.iterall())
+            except Exception as exc:  # noqa: BLE001
+                skipped[name] = f"pydicom cannot read it: {type(exc).__name__}: {exc}"
+                continue
+            secrets = identifying_values(original)
+            out = tmp / f"{i}.dcm"
+            try:
+                anonymize_dicom(path, out, force=True)
+            except TypeError:  # an anonymiser without force=
+                try:
+                    anonymize_dicom(path, out)
+                except Exception as exc:  # noqa: BLE001
+                    leaks[name] = [f"refused: {type(exc).__name__}: {exc}".encode()]
+                    continue
+            except Exception as exc:  # noqa: BLE001
+                skipped[name] = f"refused: {type(exc).__name__}: {exc}"
+                continue
+            data = searchable_bytes(out)
+        found = sorted(s for s in secrets if s in data)
+        checked += 1
+        if found:
+            leaks[name] = found
+    return leaks, checked, skipped
