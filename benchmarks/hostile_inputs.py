@@ -511,7 +511,7 @@ def fit_label_beyond_outputs(tmp):
 
     y = np.array([0, 1, 2, 1] * 5)
     return raises(lambda: fit(_tiny(2), (_images(), y), (_images(seed=1), np.array([0, 1] * 10)), epochs=1),
-                  r"label.*2.*(2 classes|outputs|0\.\.1)")
+                  r"label 2.*0\.\.1|0\.\.1.*label 2")
 
 
 @case("labels: soft or invalid labels silently cast")
@@ -567,7 +567,7 @@ def fit_wrong_image_size(tmp):
 
     y = np.array([0, 1] * 10)
     return raises(lambda: fit(_tiny(size=8), (_images(size=10), y), (_images(size=10, seed=1), y), epochs=1),
-                  r"\(10, 10, 1\).*\(8, 8, 1\)|\(8, 8, 1\).*\(10, 10, 1\)")
+                  r"8, 8, 1\).*10, 10, 1\)|10, 10, 1\).*8, 8, 1\)")
 
 
 @case("images: images that do not fit the model")
@@ -576,7 +576,7 @@ def fit_wrong_channels(tmp):
 
     y = np.array([0, 1] * 10)
     rgb = np.repeat(_images()[..., None], 3, axis=-1)
-    return raises(lambda: fit(_tiny(channels=1), (rgb, y), (rgb, y), epochs=1), r"\(8, 8, 3\).*\(8, 8, 1\)|channel")
+    return raises(lambda: fit(_tiny(channels=1), (rgb, y), (rgb, y), epochs=1), r"8, 8, 1\).*8, 8, 3\)|8, 8, 3\).*8, 8, 1\)")
 
 
 @case("images: images that do not fit the model")
@@ -594,7 +594,7 @@ def fit_val_length_mismatch(tmp):
 
     y = np.array([0, 1] * 10)
     return raises(lambda: fit(_tiny(), (_images(), y), (_images(seed=1), y[:-1]), epochs=1),
-                  r"val.*(20.*19|19.*20)")
+                  r"20 val images but 19 val labels")
 
 
 @case("images: images that do not fit the model")
@@ -602,7 +602,7 @@ def predict_wrong_size(tmp):
     from medimgkit.train import predict_proba
 
     model = _tiny(size=8)()
-    return raises(lambda: predict_proba(model, _images(size=12)), r"\(12, 12, 1\).*\(8, 8, 1\)|\(8, 8, 1\).*\(12, 12, 1\)")
+    return raises(lambda: predict_proba(model, _images(size=12)), r"8, 8, 1\).*12, 12, 1\)|12, 12, 1\).*8, 8, 1\)")
 
 
 @case("images: images that do not fit the model")
@@ -890,7 +890,7 @@ def int8_representative_wrong_size(tmp):
     from medimgkit import export
 
     return raises(lambda: export.to_tflite(_tiny(size=8)(), "int8", representative=_images(10, size=12)),
-                  r"representative.*\(12, 12, 1\).*\(8, 8, 1\)")
+                  r"representative.*(8, 8, 1\).*12, 12, 1\)|12, 12, 1\).*8, 8, 1\))")
 
 
 @case("export: calibration images that break the contract")

@@ -24,6 +24,8 @@ import numbers
 
 import numpy as np
 
+from medimgkit._contract import class_labels
+
 
 def _fail(name: str, expected: str, found: str, fix: str) -> ValueError:
     return ValueError(f"{name}: expected {expected}, found {found}; {fix}")
@@ -38,38 +40,10 @@ def labels(y, name: str = "y_true") -> np.ndarray:
 
     ``(N, 1)`` (MedMNIST's layout) is flattened. Refused: NaN, fractions
     (soft labels such as 0.7), strings, one-hot or multi-label ``(N, K)``
-    arrays and empty arrays.
+    arrays and empty arrays. The package's one label check
+    (``medimgkit._contract.class_labels``), negative labels allowed.
     """
-    if y is None:
-        raise _fail(name, "integer labels (N,), one class per case", "None", "pass the labels")
-    y = np.asarray(y)
-    expected = "integer labels (N,), one class per case"
-    if y.dtype.kind in "USO":
-        example = y.ravel()[:2].tolist()
-        raise _fail(name, expected, f"dtype {y.dtype} with values like {example}",
-                    "map class names to integers first, e.g. np.array([names.index(v) for v in labels])")
-    if y.dtype.kind not in "biuf":
-        raise _fail(name, expected, f"dtype {y.dtype}", "pass integer labels")
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim == 2:
-        raise _fail(name, expected, f"shape {y.shape} (one-hot or multi-label rows?)",
-                    "for one-hot rows pass y.argmax(axis=1); metrics here score one label per case")
-    if y.ndim != 1:
-        raise _fail(name, expected, f"shape {y.shape}", "pass one label per case")
-    if len(y) == 0:
-        raise _fail(name, expected, "an empty array", "pass at least one case")
-    if y.dtype.kind == "f":
-        bad = ~np.isfinite(y)
-        if bad.any():
-            i = _first_bad(bad)
-            raise _fail(name, expected, f"{y[i]} at index {i}", "drop the cases without a label")
-        frac = y != np.round(y)
-        if frac.any():
-            i = _first_bad(frac)
-            raise _fail(name, expected, f"{y[i]:g} at index {i} (a soft or averaged label?)",
-                        "round or threshold soft labels to classes first, e.g. (y >= 0.5).astype(int)")
-    return y.astype(np.int64)
+    return class_labels(y, name, nonnegative=False)
 
 
 def in_range(y: np.ndarray, num: int, name: str) -> np.ndarray:
