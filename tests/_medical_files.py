@@ -121,8 +121,9 @@ def listing(folder: Path) -> list[str]:
 
 # ---------------------------------------------------------------- de-identification checks
 
-#: UI attributes whose value names *what* an object is, not whom it belongs to (kept by the anonymiser)
-CLASS_UID_KEYWORDS = ("SOPClassUID", "TransferSyntaxUID", "ImplementationClassUID")
+#: UI attributes whose value names *what* an object is (a SOP class, a transfer syntax, a terminology),
+#: not whom it belongs to: the anonymiser keeps them (see medimgkit.io.anonymize), so they are no secret here.
+CLASS_UID_KEYWORDS = ("SOPClassUID", "TransferSyntaxUID", "CodingSchemeUID", "ContextUID", "MappingResourceUID")
 
 
 def pydicom_samples() -> list[Path]:
@@ -142,25 +143,24 @@ def pydicom_samples() -> list[Path]:
 def identifying_values(ds) -> set[bytes]:
     """Every original name (PN), ID, date/time (DA, DT, TM) and instance UID in a dataset, as bytes (len >= 4).
 
-    Looks in nested sequences and the file meta too. Registered UIDs (SOP
-    classes, transfer syntaxes, coding schemes: pydicom's UID dictionary) and
-    the class UIDs in ``CLASS_UID_KEYWORDS`` say what an object is and are
-    not counted. Each value is given as the bytes the file holds (names in
-    their original character set) and as UTF-8.
+    Looks in nested sequences and the file meta too. IDs are the free-text
+    values (LO, SH, ST, LT, UC) of attributes whose keyword ends in ``ID`` or
+    ``IDs``. Not counted: registered UIDs (SOP classes, transfer syntaxes:
+    pydicom's UID dictionary) and the UIDs in ``CLASS_UID_KEYWORDS``, which
+    say what an object is; and placeholder values made of one repeated
+    character (a time of ``000000``), which carry nothing and occur inside
+    ordinary numbers (``250.000000``). Names are given as the bytes the file
+    holds (their original character set) and as UTF-8.
     """
     from pydicom.uid import UID_dictionary
 
     found: set[bytes] = set()
 
     def add(text) -> None:
-        if isinstance(text, bytes):
-            raw = text.strip(b" \x00")
-            if len(raw) >= 4:
-                found.add(raw)
-            return
-        text = str(text).strip(" \x00")
-        if len(text) >= 4:
-            found.add(text.encode("utf-8", "ignore"))
+        raw = text if isinstance(text, bytes) else str(text).encode("utf-8", "ignore")
+        raw = raw.strip(b" \x00")
+        if len(raw) >= 4 and len(set(raw)) > 1:
+            found.add(raw)
 
     elements = list(ds.iterall())
     meta = getattr(ds, "file_meta", None)
@@ -181,12 +181,12 @@ def identifying_values(ds) -> set[bytes]:
             for v in values:
                 add(str(v))
         elif elem.VR == "UI":
-            if keyword.endswith(CLASS_UID_KEYWORDS):
+            if any(k in keyword for k in CLASS_UID_KEYWORDS):
                 continue
             for v in values:
                 if str(v) not in UID_dictionary:
                     add(str(v))
-        elif keyword.endswith(("ID", "IDs")) and elem.VR in ("LO", "SH", "CS", "ST", "LT", "UC"):
+        elif keyword.endswith(("ID", "IDs")) and elem.VR in ("LO", "SH", "ST", "LT", "UC"):
             for v in values:
                 add(str(v))
     return found
@@ -197,7 +197,7 @@ def searchable_bytes(path: Path) -> bytes:
     import zlib
 
     data = Path(path).read_bytes()
-    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
     if str(ds.file_meta.get("TransferSyntaxUID", "")) == pydicom.uid.DeflatedExplicitVRLittleEndian:
         with open(path, "rb") as fh:
             pydicom.filereader.read_preamble(fh, False)
@@ -206,18 +206,24 @@ def searchable_bytes(path: Path) -> bytes:
     return data
 
 
-def identifier_leaks_in_samples(tmp: Path) -> tuple[dict[str, list[bytes]], int, dict[str, str]]:
-    """Anonymise every pydicom sample into ``tmp``; return (leaks per file, files checked, skipped files with why).
+def identifier_leaks_in_samples(tmp: Path):
+    """Anonymise every pydicom sample into ``tmp``.
 
-    A file is skipped only when pydicom itself cannot read it fully
-    (``dcmread`` fails, or its pixel data is shorter than its header says).
+    Returns ``(leaks, checked, skipped, refused)``: the original identifiers
+    found in each output file, how many files were checked, the files
+    pydicom itself cannot read fully (with why), and the files the anonymiser
+    refused (with its message). A sample is read with ``force=True`` (old
+    headerless files too).
     """
+    import inspect
     import warnings
 
     from medimgkit.io import anonymize_dicom
 
+    takes_force = "force" in inspect.signature(anonymize_dicom).parameters
     leaks: dict[str, list[bytes]] = {}
     skipped: dict[str, str] = {}
+    refused: dict[str, str] = {}
     checked = 0
     root = Path(pydicom.data.__file__).parent / "test_files"
     for i, path in enumerate(pydicom_samples()):
@@ -226,7 +232,6 @@ def identifier_leaks_in_samples(tmp: Path) -> tuple[dict[str, list[bytes]], int,
             warnings.simplefilter("ignore")
             try:
                 original = pydicom.dcmread(path, force=True)
-                original.remove_private_tags()
                 list(original.iterall())
             except Exception as exc:  # noqa: BLE001
                 skipped[name] = f"pydicom cannot read it: {type(exc).__name__}: {exc}"
@@ -234,19 +239,13 @@ def identifier_leaks_in_samples(tmp: Path) -> tuple[dict[str, list[bytes]], int,
             secrets = identifying_values(original)
             out = tmp / f"{i}.dcm"
             try:
-                anonymize_dicom(path, out, force=True)
-            except TypeError:  # an anonymiser without force=
-                try:
-                    anonymize_dicom(path, out)
-                except Exception as exc:  # noqa: BLE001
-                    leaks[name] = [f"refused: {type(exc).__name__}: {exc}".encode()]
-                    continue
+                anonymize_dicom(path, out, **({"force": True} if takes_force else {}))
             except Exception as exc:  # noqa: BLE001
-                skipped[name] = f"refused: {type(exc).__name__}: {exc}"
+                refused[name] = f"{type(exc).__name__}: {exc}"
                 continue
             data = searchable_bytes(out)
         found = sorted(s for s in secrets if s in data)
         checked += 1
         if found:
             leaks[name] = found
-    return leaks, checked, skipped
+    return leaks, checked, skipped, refused
