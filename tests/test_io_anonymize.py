@@ -161,7 +161,7 @@ LISTED = {  # issue 14: left behind by the fixed list of 0.1
     "ObservationDateTime": "20230417093015",
     "VerificationDateTime": "20230418101500",
     "RTPlanDate": "20220202",
-    "RTPlanTime": "142233",
+    "RTPlanTime": "142233.5551",
     "RequestedProcedureDescription": "CT chest for Mr Smith, bed 12",
     "SeriesDescription": "Follow-up J. Smith left lung",
     "ProtocolName": "Smith research protocol 7",
@@ -205,12 +205,13 @@ def _dictionary_keywords(vrs: set[str]) -> list[str]:
 
     return sorted(
         kw for tag, (vr, vm, _, retired, kw) in DicomDictionary.items()
-        if vr in vrs and kw and vm == "1" and not retired and tag >> 16 not in (0x0002, 0x0004)
+        if vr in vrs and kw and vm == "1" and not retired
+        and tag >> 16 not in (0x0000, 0x0002, 0x0004)  # no command set, file meta or DICOMDIR records
         and kw not in KEPT and not any(k in kw for k in KEPT_UID_KEYWORDS)
     )
 
 
-VALUE_OF = {"PN": "Secret^Person", "DA": "20210309", "TM": "101112", "DT": "20210309101112",
+VALUE_OF = {"PN": "Secret^Person", "DA": "20210309", "TM": "101112.654321", "DT": "20210309101112",
             "UI": "1.2.826.0.1.3680043.99.31337", "LO": "SECRET TEXT LO", "SH": "SECRETSH",
             "LT": "SECRET LONG TEXT", "ST": "SECRET SHORT TEXT", "UT": "SECRET UNLIMITED TEXT",
             "UC": "SECRET UC", "AE": "SECRETAE"}
@@ -237,6 +238,24 @@ def test_every_name_uid_date_and_free_text_is_handled_by_rule(tmp_path, keyword,
     anonymize_dicom(tmp_path / "in.dcm", tmp_path / "out.dcm", overwrite=True)
     assert value.encode() not in (tmp_path / "out.dcm").read_bytes(), f"{keyword} ({vr}) kept {value!r}"
     pydicom.dcmread(tmp_path / "out.dcm")  # still valid DICOM
+
+
+def test_every_such_attribute_of_the_dictionary_at_once(tmp_path):
+    """All of them in one file, half at top level and half inside a sequence item: none keeps its value."""
+    from pydicom.datadict import dictionary_VR
+    from pydicom.dataset import Dataset
+
+    ds = pydicom.dcmread(CT)
+    item = Dataset()
+    ds.ReferencedImageSequence = [item]
+    for i, keyword in enumerate(RULED):
+        if keyword not in ds:
+            setattr(item if i % 2 else ds, keyword, VALUE_OF[dictionary_VR(keyword)])
+    ds.save_as(tmp_path / "in.dcm")
+    anonymize_dicom(tmp_path / "in.dcm", tmp_path / "out.dcm")
+    data = (tmp_path / "out.dcm").read_bytes()
+    assert [v for v in VALUE_OF.values() if v.encode() in data] == []
+    assert len(RULED) > 500
 
 
 def test_what_is_kept_is_documented_and_kept(tmp_path):
@@ -290,3 +309,32 @@ def test_header_only_image_is_anonymised_with_a_warning(tmp_path):
     with pytest.warns(UserWarning, match=r"header\.dcm: has no pixel data.*header only"):
         anonymize_dicom(tmp_path / "header.dcm", tmp_path / "out.dcm")
     assert b"CompressedSamples" not in (tmp_path / "out.dcm").read_bytes()
+
+
+def test_waveforms_and_functional_groups_are_kept(tmp_path):
+    """Only curves (50xx) and overlays (60xx) go: not groups 5200 (functional groups) or 5400 (waveforms)."""
+    from _medical_files import sample
+
+    for name, keyword in (("waveform_ecg.dcm", "WaveformSequence"),
+                          ("liver_1frame.dcm", "SharedFunctionalGroupsSequence"),
+                          ("liver_1frame.dcm", "PerFrameFunctionalGroupsSequence")):
+        before = pydicom.dcmread(sample(name))
+        anonymize_dicom(sample(name), tmp_path / name, overwrite=True)
+        after = pydicom.dcmread(tmp_path / name)
+        assert keyword in before and keyword in after, (name, keyword)
+        assert len(after[keyword].value) == len(before[keyword].value)
+    assert after.PerFrameFunctionalGroupsSequence[0].PlanePositionSequence[0].ImagePositionPatient == \
+        before.PerFrameFunctionalGroupsSequence[0].PlanePositionSequence[0].ImagePositionPatient
+    ecg = pydicom.dcmread(tmp_path / "waveform_ecg.dcm")
+    assert ecg.WaveformSequence[0].WaveformData == pydicom.dcmread(sample("waveform_ecg.dcm")).WaveformSequence[0].WaveformData
+    overlay = pydicom.dcmread(sample("examples_overlay.dcm"))
+    assert any(e.tag.group == 0x6000 for e in overlay)
+    anonymize_dicom(sample("examples_overlay.dcm"), tmp_path / "overlay.dcm")
+    assert not any(0x6000 <= e.tag.group <= 0x60FF for e in pydicom.dcmread(tmp_path / "overlay.dcm"))
+
+
+def test_a_header_with_an_invalid_frame_count_is_still_anonymised(tmp_path):
+    from _medical_files import sample
+
+    anonymize_dicom(sample("badVR.dcm"), tmp_path / "out.dcm")  # NumberOfFrames '1A'
+    assert pydicom.dcmread(tmp_path / "out.dcm").PatientIdentityRemoved == "YES"

@@ -155,8 +155,10 @@ def test_training_input_is_checked_before_tensorflow_sees_it():
         fit(_tiny(), train, (val[0], val[1][:-1]), epochs=1)
     with pytest.raises(ValueError, match=r"train images: .*divide by 255"):
         fit(_tiny(), (train[0].astype(np.float32), train[1]), val, epochs=1)
-    with pytest.raises(ValueError, match=r"positive: expected one of the model's classes 0\.\.1, found 2"):
+    with pytest.raises(ValueError, match=r"val labels: expected labels in 0\.\.1 \(the model has 2 classes\), found label 2"):
         fit(_tiny(), (train[0], train[1]), (val[0], np.array([0, 1, 2, 2] * 5)), epochs=1, positive=2)
+    with pytest.raises(ValueError, match=r"val labels: expected the positive class 2.*no image of class 2"):
+        fit(_tiny(), train, val, epochs=1, positive=2)
     with pytest.raises(ValueError, match=r"images: expected images shaped \(N, 8, 8, 1\).*\(N, 12, 12, 1\)"):
         predict_proba(_tiny()(), _data(size=12)[0])
 
