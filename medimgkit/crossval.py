@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from medimgkit._contract import class_labels, model_input
 from medimgkit.metrics import roc_auc
 
 
@@ -100,7 +101,9 @@ def cross_val_predict(
     ----------
     build : callable returning an uncompiled ``keras.Model``, as for
         :func:`medimgkit.train.fit`; it is called once per part, after seeding
-    images : uint8 ``(N, H, W)`` or ``(N, H, W, C)``; labels : int ``(N,)``
+    images : uint8 (0-255) or float ([0, 1]) ``(N, H, W)`` or ``(N, H, W, C)``;
+        labels : int ``(N,)``. Both are checked against the input contract
+        before the first network trains.
     folds : number of parts, at least 2
     seed : seeds the parts (stratified by label) and every network's training
     positive : the positive class for the AUCs (0 = malignant in BreastMNIST)
@@ -117,9 +120,9 @@ def cross_val_predict(
     from medimgkit.data.split import patient_kfold
     from medimgkit.train import fit, predict_proba
 
-    images, labels = np.asarray(images), np.asarray(labels).ravel()
-    if len(images) != len(labels):
-        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    images = np.asarray(images)
+    model_input(images)  # the contract, checked once before any training (fit converts each part)
+    labels = class_labels(labels, "labels", n=len(images))
     if fit_kwargs.setdefault("patience", None) is not None:
         raise ValueError(
             f"cross-validation trains a fixed number of epochs; got patience={fit_kwargs['patience']!r}, "
@@ -142,7 +145,15 @@ def cross_val_predict(
             probs = np.zeros((len(labels), p.shape[-1]), dtype=np.float32)
         probs[held_idx] = p
         trained.append(model)
-        fold_auc.append(roc_auc(labels[held_idx], p, positive=positive))
+        fold_auc.append(_auc(labels[held_idx], p, positive))
     minutes = (time.perf_counter() - start) / 60
     assert probs is not None
-    return CrossValidation(probs, labels, fold, trained, positive, fold_auc, roc_auc(labels, probs, positive=positive), minutes)
+    return CrossValidation(probs, labels, fold, trained, positive, fold_auc, _auc(labels, probs, positive), minutes)
+
+
+def _auc(labels: np.ndarray, probs: np.ndarray, positive: int) -> float:
+    """One-vs-rest AUC of ``positive`` (multi-class grades too); NaN when a part lacks either side."""
+    is_positive = (labels == positive).astype(np.int8)
+    if is_positive.min() == is_positive.max():
+        return float("nan")
+    return roc_auc(is_positive, probs[:, positive], positive=1)

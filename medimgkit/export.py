@@ -25,6 +25,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from medimgkit._contract import model_input
+from medimgkit._files import atomic_file
+
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 
 
@@ -56,15 +59,17 @@ def _quiet() -> Iterator[None]:
         tf_logger.setLevel(level)
 
 
-def save_keras(model: keras.Model, path: str | os.PathLike) -> Path:
+def save_keras(model: keras.Model, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Save a model (architecture, weights, optimizer state) as one ``.keras`` file.
 
     Load it back with ``keras.saving.load_model(path, safe_mode=True)``; safe
     mode refuses to deserialise arbitrary Python code (``Lambda`` layers).
+    An existing file is refused (``FileExistsError``) unless ``overwrite=True``.
     """
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"a Keras 3 model file must end in '.keras', got {str(path)!r}")
+    _refuse_existing(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
     return path
@@ -100,16 +105,34 @@ def export_savedmodel(model: keras.Model, path: str | os.PathLike) -> Path:
     return path
 
 
-def _representative(images: np.ndarray, n: int) -> Callable[[], Iterable[list[np.ndarray]]]:
-    x = np.asarray(images)
-    if x.dtype == np.uint8:
-        from medimgkit.data.pipeline import to_float
+def _refuse_existing(path: Path, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path}: already exists; pass overwrite=True to replace it, or choose a new path")
 
-        x = to_float(x)
-    if x.ndim != 4 or x.dtype != np.float32:
+
+def _input_shape(model) -> tuple | None:
+    """The image shape (H, W, C) a Keras model or a SavedModel folder's ``serve`` endpoint expects, if known."""
+    if isinstance(model, keras.Model):
+        return tuple(model.inputs[0].shape[1:]) if len(model.inputs) == 1 else None
+    try:
+        import tensorflow as tf
+
+        loaded = tf.saved_model.load(str(model))
+        spec = loaded.signatures["serve"].structured_input_signature[1]
+        return tuple(next(iter(spec.values())).shape[1:])
+    except Exception:  # noqa: BLE001 - any other SavedModel: the converter checks it
+        return None
+
+
+def _representative(images: np.ndarray, n: int, shape: tuple | None = None) -> Callable[[], Iterable[list[np.ndarray]]]:
+    """Calibration batches from images under the package's input contract, shaped for the model."""
+    x = model_input(images, "representative images")
+    if shape is not None and (len(shape) != x.ndim - 1 or any(
+            w is not None and int(w) != g for w, g in zip(shape, x.shape[1:]))):
+        want = ", ".join("?" if w is None else str(int(w)) for w in shape)
         raise ValueError(
-            f"representative images must be uint8 (N, H, W[, C]) or float32 (N, H, W, C), "
-            f"got {x.dtype} {x.shape}"
+            f"representative images: expected images shaped (N, {want}) for the model's input, found "
+            f"(N, {', '.join(map(str, x.shape[1:]))}); pass training images of the size the model was built for"
         )
     x = x[: max(1, int(n))]
 
@@ -126,6 +149,8 @@ def to_tflite(
     representative: np.ndarray | None = None,
     num_calibration: int = 200,
     path: str | os.PathLike | None = None,
+    *,
+    overwrite: bool = False,
 ) -> bytes:
     """Convert a Keras model (or a SavedModel folder) to a TFLite flatbuffer.
 
@@ -137,13 +162,17 @@ def to_tflite(
         float16), ``"dynamic"`` (weights int8, activations float at run time)
         or ``"int8"`` (full integer: weights and activations int8, calibrated on
         ``representative``; inputs and outputs stay float32).
-    representative : uint8 (N, H, W[, C]) or float32 (N, H, W, C) images
+    representative : uint8 (0-255) or float ([0, 1]) images (N, H, W[, C])
         Needed for ``"int8"``: a sample of *training* images whose activation
-        ranges set the int8 scales. Never use test images here.
+        ranges set the int8 scales. Never use test images here. They follow
+        the package's input contract and must match the model's input shape:
+        0-255 floats, NaN or a wrong size are refused before converting (they
+        would give a worse model or a TFLite runtime error).
     num_calibration : int
         How many representative images to use.
     path : path, optional
-        Also write the flatbuffer there (suffix ``.tflite``).
+        Also write the flatbuffer there (suffix ``.tflite``), atomically; an
+        existing file is refused (``FileExistsError``) unless ``overwrite=True``.
 
     Returns
     -------
@@ -155,6 +184,13 @@ def to_tflite(
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
     if quantization == "int8" and representative is None:
         raise ValueError("quantization='int8' needs representative training images to calibrate")
+    if path is not None:
+        path = Path(path)
+        if path.suffix != ".tflite":
+            raise ValueError(f"a TFLite file must end in '.tflite', got {str(path)!r}")
+        _refuse_existing(path, overwrite)
+    if quantization == "int8" and isinstance(model, keras.Model):
+        calibration = _representative(representative, num_calibration, _input_shape(model))
     with tempfile.TemporaryDirectory() as tmp, _quiet():
         if isinstance(model, keras.Model):
             saved = export_savedmodel(model, Path(tmp) / "savedmodel")
@@ -168,16 +204,15 @@ def to_tflite(
         if quantization == "float16":
             converter.target_spec.supported_types = [tf.float16]
         elif quantization == "int8":
-            converter.representative_dataset = _representative(representative, num_calibration)
+            if not isinstance(model, keras.Model):
+                calibration = _representative(representative, num_calibration, _input_shape(saved))
+            converter.representative_dataset = calibration
             # fail loudly if an op cannot run in int8 instead of silently keeping it in float
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         flatbuffer = converter.convert()
     if path is not None:
-        path = Path(path)
-        if path.suffix != ".tflite":
-            raise ValueError(f"a TFLite file must end in '.tflite', got {str(path)!r}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(flatbuffer)
+        with atomic_file(path) as part:
+            part.write_bytes(flatbuffer)
     return flatbuffer
 
 

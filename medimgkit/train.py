@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import keras
 import numpy as np
 
+from medimgkit._contract import class_labels, fits_model, fits_outputs, model_input
 from medimgkit.config import set_seed
-from medimgkit.data.pipeline import as_dataset, class_weights, to_float
+from medimgkit.data.pipeline import as_dataset, class_weights
 from medimgkit.metrics import roc_auc
 
 
@@ -29,11 +31,15 @@ class ValidationAUC(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         probs = self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
-        score = probs[:, self.positive] if probs.shape[-1] > 1 else probs[:, 0]
+        if probs.shape[-1] > 1:
+            score = probs[:, self.positive]
+        else:  # one sigmoid unit: the probability of label 1
+            score = probs[:, 0] if self.positive == 1 else 1.0 - probs[:, 0]
         if logs is not None:
             # one-vs-rest, so multi-class models (e.g. 5 retinopathy grades) work too
-            is_positive = (self.y_val == self.positive).astype(np.int8)
-            logs["val_auc"] = roc_auc(is_positive, score, positive=1)
+            is_positive = (self.y_val.ravel() == self.positive).astype(np.int8)
+            both = 0 < is_positive.sum() < len(is_positive)  # else undefined; fit says so before training
+            logs["val_auc"] = roc_auc(is_positive, score, positive=1) if both else float("nan")
 
 
 def get_strategy():
@@ -85,8 +91,17 @@ def fit(
         A callable is called after seeding (and inside ``strategy.scope()``),
         so the initial weights are seeded too. Pass a callable when you use a
         strategy.
-    train, val : (images, labels)
-        uint8 images ``(N, H, W)`` or ``(N, H, W, C)`` and int labels ``(N,)``.
+    train, val : (images, labels), or a ``FolderDataset`` from ``load_medical_folder``
+        Images as the package's one input contract has them: uint8 in 0-255
+        or float in [0, 1], ``(N, H, W)`` or ``(N, H, W, C)``, shaped for the
+        model's input; int labels ``(N,)``, one class index per image, within
+        the model's outputs. Anything else is refused before training with a
+        ``ValueError`` that says what was expected, what was found and how to
+        fix it. The validation split must hold the positive class and at
+        least one other, or its AUC is undefined every epoch: with early
+        stopping that is an error (split by patient with stratification,
+        ``medimgkit.data.patient_split(ids, labels=labels)``), with
+        ``patience=None`` a warning.
     epochs, batch_size, learning_rate : training settings (Adam optimiser).
     schedule : None or "cosine"
         ``"cosine"`` decays the learning rate to zero over all epochs
@@ -140,13 +155,16 @@ def fit(
         raise ValueError(f"ema must be a momentum in (0, 1) or None, got {ema!r}")
     if ema is not None and patience is not None:
         raise ValueError(f"ema needs patience=None (no early stopping), got patience={patience!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    x_train, y_train = _split(train, "train")
+    x_val, y_val = _split(val, "val")
+    positive = _check_validation(y_val, positive, patience)
     set_seed(seed, deterministic=deterministic)
-    steps = epochs * int(np.ceil(len(train[0]) / batch_size))
+    steps = epochs * int(np.ceil(len(x_train) / batch_size))
     lr = keras.optimizers.schedules.CosineDecay(learning_rate, steps) if schedule == "cosine" else learning_rate
     settings = {"learning_rate": lr, "weight_decay": weight_decay, "label_smoothing": label_smoothing,
                 "one_hot": bool(label_smoothing or mixup), "ema": ema}
-    x_val = to_float(val[0])
-    y_val = np.asarray(val[1])
     if isinstance(build, keras.Model):
         if strategy is not None:
             raise ValueError("with a strategy, pass a callable that builds the model, not a built model")
@@ -161,7 +179,13 @@ def fit(
             _compile(model, **settings)
     else:
         raise TypeError(f"build must be a keras.Model or a callable, got {type(build).__name__}")
-    train_ds = as_dataset(train[0], train[1], batch_size=batch_size, shuffle=True, seed=seed)
+    for x, y, split in ((x_train, y_train, "train"), (x_val, y_val, "val")):
+        fits_model(model, x, f"{split} images")
+        classes = fits_outputs(model, y, f"{split} labels")
+    if positive >= classes:
+        raise ValueError(f"positive: expected one of the model's classes 0..{classes - 1}, found {positive}; "
+                         "pass the label of the disease class")
+    train_ds = as_dataset(x_train, y_train, batch_size=batch_size, shuffle=True, seed=seed)
     val_targets = y_val
     if label_smoothing or mixup:
         import tensorflow as tf
@@ -182,12 +206,51 @@ def fit(
         train_ds,
         validation_data=(x_val, val_targets),
         epochs=epochs,
-        class_weight=class_weights(train[1]) if balance else None,
+        class_weight=class_weights(y_train) if balance else None,
         callbacks=callbacks,
         shuffle=False,  # the dataset shuffles itself, seeded
         verbose=verbose,
     )
     return model, history
+
+
+def _split(data, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(images, labels)`` of a split, checked against the input contract; a ``FolderDataset`` works too."""
+    if hasattr(data, "images") and hasattr(data, "labels"):
+        images, labels = data.images, data.labels
+    else:
+        try:
+            images, labels = data
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{split}: expected a pair (images, labels) or a FolderDataset, found {type(data).__name__}; "
+                f"pass {split}=(x, y)"
+            ) from exc
+    x = model_input(images, f"{split} images")
+    y = class_labels(labels, f"{split} labels", n=len(x), images=f"{split} images")
+    return x, y
+
+
+def _check_validation(y_val: np.ndarray, positive, patience) -> int:
+    """The positive class as an int; refuse (or, without early stopping, warn about) a validation split that cannot score."""
+    if isinstance(positive, bool) or not isinstance(positive, (int, np.integer)):
+        raise ValueError(f"positive: expected the integer label of the positive class, found {positive!r}")
+    positive = int(positive)
+    present = sorted(int(c) for c in np.unique(y_val))
+    n_pos = int(np.sum(y_val == positive))
+    if n_pos == 0 or n_pos == len(y_val):
+        only = f"only class {present[0]}" if len(present) == 1 else f"no image of class {positive}"
+        message = (
+            f"val labels: expected the positive class {positive} and at least one other class for the validation "
+            f"AUC, found {only} ({len(y_val)} images, labels {present}); the AUC is undefined (NaN) every epoch"
+        )
+        fix = ("split by patient with stratification, e.g. medimgkit.data.patient_split(patient_ids, "
+               "labels=labels), so that every split holds both classes")
+        if patience is not None:
+            raise ValueError(f"{message}, so early stopping would end training without restoring weights; {fix}, "
+                             "or pass patience=None to train a fixed number of epochs")
+        warnings.warn(f"{message}; {fix}", stacklevel=3)
+    return positive
 
 
 def _mixup(alpha: float, seed: int):
@@ -223,13 +286,17 @@ def _compile(
 
 
 def predict_proba(model: keras.Model, images: np.ndarray, batch_size: int = 256, tta: bool = False) -> np.ndarray:
-    """Class probabilities, float32 ``(N, num_classes)``, for uint8 images.
+    """Class probabilities, float32 ``(N, num_classes)``, for uint8 (0-255) or float ([0, 1]) images.
+
+    Images that break the input contract or do not match the model's input
+    shape are refused with a ``ValueError`` naming both shapes.
 
     With ``tta=True`` (test-time augmentation) the prediction is the mean over
     the image and its left-right mirror; use it only where a mirrored image is
     a plausible patient (e.g. breast ultrasound, not chest X-ray).
     """
-    x = to_float(images)
+    x = model_input(images)
+    fits_model(model, x)
     probs = model.predict(x, batch_size=batch_size, verbose=0)
     if tta:
         probs = (probs + model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2

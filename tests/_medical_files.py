@@ -117,3 +117,139 @@ def listing(folder: Path) -> list[str]:
     return sorted(os.path.relpath(os.path.join(d, f), folder) for d, _, fs in os.walk(folder) for f in fs) + sorted(
         os.path.relpath(os.path.join(d, s), folder) for d, ss, _ in os.walk(folder) for s in ss
     )
+
+
+# ---------------------------------------------------------------- de-identification checks
+
+#: UI attributes whose value names *what* an object is (a SOP class, a transfer syntax, a terminology),
+#: not whom it belongs to: the anonymiser keeps them (see medimgkit.io.anonymize), so they are no secret here.
+CLASS_UID_KEYWORDS = ("SOPClassUID", "TransferSyntaxUID", "CodingSchemeUID", "ContextUID", "MappingResourceUID")
+
+
+def pydicom_samples() -> list[Path]:
+    """Every DICOM file shipped with pydicom: ``*.dcm`` and the Part 10 files without a suffix."""
+    root = Path(pydicom.data.__file__).parent / "test_files"
+    files = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        if path.suffix == ".dcm":
+            files.append(path)
+        elif path.suffix == "" and path.read_bytes()[128:132] == b"DICM":
+            files.append(path)
+    return files
+
+
+def identifying_values(ds) -> set[bytes]:
+    """Every original name (PN), ID, date/time (DA, DT, TM) and instance UID in a dataset, as bytes (len >= 4).
+
+    Looks in nested sequences and the file meta too. IDs are the free-text
+    values (LO, SH, ST, LT, UC) of attributes whose keyword ends in ``ID`` or
+    ``IDs``. Not counted: registered UIDs (SOP classes, transfer syntaxes:
+    pydicom's UID dictionary) and the UIDs in ``CLASS_UID_KEYWORDS``, which
+    say what an object is; and placeholder values made of one repeated
+    character (a time of ``000000``), which carry nothing and occur inside
+    ordinary numbers (``250.000000``). Names are given as the bytes the file
+    holds (their original character set) and as UTF-8.
+    """
+    from pydicom.uid import UID_dictionary
+
+    found: set[bytes] = set()
+
+    def add(text) -> None:
+        raw = text if isinstance(text, bytes) else str(text).encode("utf-8", "ignore")
+        raw = raw.strip(b" \x00")
+        if len(raw) >= 4 and len(set(raw)) > 1:
+            found.add(raw)
+
+    elements = list(ds.iterall())
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        elements += list(meta.iterall())
+    for elem in elements:
+        if elem.VR in ("SQ", "OB", "OW", "UN") or elem.value is None:
+            continue
+        keyword = elem.keyword or ""
+        values = elem.value if elem.VM > 1 else [elem.value]
+        if elem.VR == "PN":
+            for v in values:
+                add(getattr(v, "original_string", None) or str(v))
+                add(str(v))
+                for part in str(v).split("="):  # alphabetic, ideographic, phonetic groups
+                    add(part)
+        elif elem.VR in ("DA", "DT", "TM"):
+            for v in values:
+                add(str(v))
+        elif elem.VR == "UI":
+            if any(k in keyword for k in CLASS_UID_KEYWORDS):
+                continue
+            for v in values:
+                if str(v) not in UID_dictionary:
+                    add(str(v))
+        elif keyword.endswith(("ID", "IDs")) and elem.VR in ("LO", "SH", "ST", "LT", "UC"):
+            for v in values:
+                add(str(v))
+    return found
+
+
+def searchable_bytes(path: Path) -> bytes:
+    """A file's bytes, with a deflated data set (Deflated Explicit VR Little Endian) also inflated."""
+    import zlib
+
+    data = Path(path).read_bytes()
+    ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+    if str(ds.file_meta.get("TransferSyntaxUID", "")) == pydicom.uid.DeflatedExplicitVRLittleEndian:
+        with open(path, "rb") as fh:
+            pydicom.filereader.read_preamble(fh, False)
+            pydicom.filereader._read_file_meta_info(fh)
+            data += zlib.decompress(fh.read(), -zlib.MAX_WBITS)
+    return data
+
+
+def identifier_leaks_in_samples(tmp: Path):
+    """Anonymise every pydicom sample into ``tmp``.
+
+    Returns ``(leaks, checked, skipped, refused)``: the original identifiers
+    found in each output file, how many files were checked, the files
+    pydicom itself cannot read fully (with why), and the files the anonymiser
+    refused (with its message). A sample is read with ``force=True`` (old
+    headerless files too).
+    """
+    import inspect
+    import warnings
+
+    from medimgkit.io import anonymize_dicom
+
+    takes_force = "force" in inspect.signature(anonymize_dicom).parameters
+    leaks: dict[str, list[bytes]] = {}
+    skipped: dict[str, str] = {}
+    refused: dict[str, str] = {}
+    checked = 0
+    root = Path(pydicom.data.__file__).parent / "test_files"
+    for i, path in enumerate(pydicom_samples()):
+        name = str(path.relative_to(root))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                original = pydicom.dcmread(path, force=True)
+                list(original.iterall())
+            except Exception as exc:  # noqa: BLE001
+                skipped[name] = f"pydicom cannot read it: {type(exc).__name__}: {exc}"
+                continue
+            secrets = identifying_values(original)
+            out = tmp / f"{i}.dcm"
+            uid_map: dict[str, str] = {}
+            try:
+                anonymize_dicom(path, out, uid_map, **({"force": True} if takes_force else {}))
+            except Exception as exc:  # noqa: BLE001
+                refused[name] = f"{type(exc).__name__}: {exc}"
+                continue
+            data = searchable_bytes(out)
+            # the new UIDs are random digits: a date or time of the original can occur in them by chance
+            for new in sorted(uid_map.values(), key=len, reverse=True):
+                data = data.replace(new.encode(), b"")
+        found = sorted(s for s in secrets if s in data)
+        checked += 1
+        if found:
+            leaks[name] = found
+    return leaks, checked, skipped, refused

@@ -6,6 +6,8 @@ import numpy as np
 import pydicom
 import pytest
 from _medical_files import CT, listing, nibabel_sample, write_ct_series
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from medimgkit.io import ImageTooLargeError, load_dicom, load_dicom_series, load_nifti, save_dicom_series
 
@@ -86,3 +88,28 @@ def test_save_dicom_series_leaves_nothing_on_error(tmp_path):
     save_dicom_series(np.zeros((2, 4, 4)), tmp_path / "out")
     with pytest.raises(FileExistsError, match="out"):
         save_dicom_series(np.zeros((2, 4, 4)), tmp_path / "out")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.floats(-20, 20), st.floats(-20, 20), st.sampled_from([0.661468, 0.5, 0.7]))
+def test_a_slice_out_of_line_or_of_another_spacing_is_refused(tmp_path_factory, dx, dy, spacing):
+    """Property: a series loads only when every slice shares the first one's in-plane origin and PixelSpacing."""
+    from medimgkit.io import SeriesError
+
+    folder = tmp_path_factory.mktemp("s")
+    write_ct_series(folder, n=3, series_uid="1.2.3.4")
+    ds = pydicom.dcmread(folder / "IM0001.dcm")
+    x, y, z = (float(v) for v in ds.ImagePositionPatient)
+    ds.ImagePositionPatient = [x + dx, y + dy, z]
+    ds.PixelSpacing = [spacing, spacing]
+    ds.save_as(folder / "IM0001.dcm")
+    off_line = max(abs(dx), abs(dy)) > 0.01 * 0.661468  # 1 % of a pixel
+    if spacing != 0.661468:
+        with pytest.raises(SeriesError, match=r"IM0001\.dcm: PixelSpacing"):
+            load_dicom_series(folder)
+    elif off_line:
+        with pytest.raises(SeriesError, match=r"IM0001\.dcm: shifted in-plane by"):
+            load_dicom_series(folder)
+    else:
+        volume, meta = load_dicom_series(folder)
+        assert volume.shape[0] == 3 and meta.spacing[1:] == pytest.approx((0.661468, 0.661468))

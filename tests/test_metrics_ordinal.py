@@ -87,24 +87,24 @@ def test_macro_auc_matches_sklearn_and_medmnist_definition(grades):
     assert np.isnan(macro_auc(np.minimum(y, 3), probs))  # grade 4 absent: undefined
 
 
-def test_binary_report_ci_unchanged_by_shared_bootstrap():
-    """The bootstrap loop moved into a helper; results must be those of the loop it replaced."""
-    from medimgkit.metrics.binary import METRICS, _point_metrics, roc_auc
+def test_binary_report_intervals_wilson_for_proportions_bootstrap_for_auc():
+    """Proportions get Wilson score intervals; the AUC the shared bootstrap loop over cases."""
+    from medimgkit.metrics import wilson_interval
+    from medimgkit.metrics.binary import METRICS, roc_auc
 
     rng = np.random.default_rng(5)
     y = rng.integers(0, 2, 120)
     s = y * 0.4 + rng.random(120)
     report = binary_report(y, s, n_boot=200, seed=9)
     boot = np.random.default_rng(9)
-    samples = {k: [] for k in METRICS}
+    aucs = []
     for _ in range(200):
         idx = boot.integers(0, 120, size=120)
-        m = _point_metrics(y[idx], s[idx], 0.5)
-        m["auc"] = roc_auc(y[idx], s[idx])
-        for k in METRICS:
-            samples[k].append(m[k])
-    for k in METRICS:
-        assert np.allclose(report["ci"][k], np.percentile(samples[k], [2.5, 97.5]))
+        aucs.append(roc_auc(y[idx], s[idx]))
+    assert np.allclose(report["ci"]["auc"], np.percentile(aucs, [2.5, 97.5]))
+    tp, fn = np.sum((s >= 0.5) & (y == 1)), np.sum((s < 0.5) & (y == 1))
+    assert np.allclose(report["ci"]["sensitivity"], wilson_interval(int(tp), int(tp + fn)))
+    assert report["ci_method"] == {m: ("bootstrap" if m == "auc" else "wilson") for m in METRICS}
 
 
 def test_bad_input_is_named(grades):

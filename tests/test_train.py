@@ -111,3 +111,83 @@ def test_ema_returns_the_averaged_weights_and_needs_a_fixed_budget(breast):
         fit(article_cnn, train, val, epochs=1, ema=1.5, patience=None)
     with pytest.raises(ValueError, match="patience=None.*patience=3"):
         fit(article_cnn, train, val, epochs=1, ema=0.99, patience=3)
+
+
+# ---------------------------------------------------------------- bad input (issue 14)
+
+def _tiny(size=8, units=2):
+    import keras
+
+    def build():
+        inp = keras.Input((size, size, 1))
+        return keras.Model(inp, keras.layers.Dense(units, activation="softmax")(keras.layers.Flatten()(inp)))
+
+    return build
+
+
+def _data(n=20, size=8, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, size, size), dtype=np.uint8), np.array([0, 1] * (n // 2))
+
+
+def test_case4_one_class_validation_is_refused_before_training():
+    train = _data()
+    one_class = (_data(seed=1)[0], np.zeros(20, int))
+    with pytest.raises(ValueError, match=r"val labels: expected the positive class 1 and at least one other class.*"
+                                         r"found only class 0 \(20 images.*early stopping.*patient_split.*patience=None"):
+        fit(_tiny(), train, one_class, epochs=3, patience=2)
+    with pytest.warns(UserWarning, match=r"found only class 0.*undefined \(NaN\)"):
+        _, history = fit(_tiny(), train, one_class, epochs=1, patience=None)
+    assert np.isnan(history.history["val_auc"]).all()
+
+
+def test_training_input_is_checked_before_tensorflow_sees_it():
+    train, val = _data(), _data(seed=1)
+    soft = train[1].astype(float)
+    soft[3] = 0.7
+    with pytest.raises(ValueError, match=r"train labels: expected integer labels.*found 0\.7 at index 3"):
+        fit(_tiny(), (train[0], soft), val, epochs=1)
+    with pytest.raises(ValueError, match=r"train labels: expected labels in 0\.\.1 \(the model has 2 classes\), found label 2"):
+        fit(_tiny(), (train[0], np.array([0, 1, 2, 1] * 5)), val, epochs=1)
+    with pytest.raises(ValueError, match=r"train images: expected images shaped \(N, 8, 8, 1\).*found shape \(N, 10, 10, 1\)"):
+        fit(_tiny(), _data(size=10), val, epochs=1)
+    with pytest.raises(ValueError, match=r"20 val images but 19 val labels"):
+        fit(_tiny(), train, (val[0], val[1][:-1]), epochs=1)
+    with pytest.raises(ValueError, match=r"train images: .*divide by 255"):
+        fit(_tiny(), (train[0].astype(np.float32), train[1]), val, epochs=1)
+    with pytest.raises(ValueError, match=r"val labels: expected labels in 0\.\.1 \(the model has 2 classes\), found label 2"):
+        fit(_tiny(), (train[0], train[1]), (val[0], np.array([0, 1, 2, 2] * 5)), epochs=1, positive=2)
+    with pytest.raises(ValueError, match=r"val labels: expected the positive class 2.*no image of class 2"):
+        fit(_tiny(), train, val, epochs=1, positive=2)
+    with pytest.raises(ValueError, match=r"images: expected images shaped \(N, 8, 8, 1\).*\(N, 12, 12, 1\)"):
+        predict_proba(_tiny()(), _data(size=12)[0])
+
+
+def test_load_medical_folder_output_trains_directly(tmp_path):
+    from medimgkit.data import load_medical_folder, save_image_folder
+
+    x, y = _data()
+    save_image_folder(tmp_path / "tree", x, y, ["benign", "malignant"])
+    dataset = load_medical_folder(tmp_path / "tree", image_size=(8, 8))
+    assert dataset.images.dtype == np.float32 and 0 <= dataset.images.min() and dataset.images.max() <= 1
+    model, history = fit(_tiny(), dataset, dataset, epochs=1, patience=None)
+    assert len(history.history["val_auc"]) == 1
+    assert predict_proba(model, dataset.images).shape == (20, 2)
+
+
+def test_validation_auc_reads_a_sigmoid_output_for_either_positive():
+    import keras
+
+    from medimgkit.train import ValidationAUC
+
+    inp = keras.Input((2,))
+    model = keras.Model(inp, keras.layers.Dense(1, activation="sigmoid")(inp))
+    x = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [0.9, 0.1]], np.float32)
+    y = np.array([1, 0, 1, 0])
+    p1 = model.predict(x, verbose=0)[:, 0]
+    for positive in (0, 1):
+        callback = ValidationAUC(x, y, positive=positive)
+        callback.set_model(model)
+        logs = {}
+        callback.on_epoch_end(0, logs)
+        assert np.isclose(logs["val_auc"], roc_auc(y, p1[:, None], positive=positive))

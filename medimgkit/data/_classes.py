@@ -9,9 +9,12 @@ folders (names starting with ``.``) are ignored.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
+
+from medimgkit.io.errors import MedicalImageError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
@@ -39,22 +42,37 @@ def class_files(class_dir: Path) -> list[Path]:
 
 
 def decode_image(path: Path) -> np.ndarray:
-    """Decode one 8-bit image file to uint8 ``(H, W, C)`` with Pillow, naming the file on any error."""
+    """Decode one 8-bit image file to uint8 ``(H, W, C)`` with Pillow, naming the file on any error.
+
+    Errors are ``MedicalImageError`` (a ``ValueError``). Pillow's
+    decompression-bomb guard (an image over ``PIL.Image.MAX_IMAGE_PIXELS``)
+    is kept: above twice the limit the file is refused, between the limit
+    and twice the limit Pillow's warning is repeated with the file's name.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
-            if img.mode in ("I;16", "I;16B", "I", "F"):
-                raise ValueError(f"{path}: expected 8-bit pixels, found mode {img.mode!r}")
-            if img.mode in ("L", "LA"):
-                array = np.asarray(img.convert("L"))[..., None]
-            else:
-                array = np.asarray(img.convert("RGB"))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                if img.mode in ("I;16", "I;16B", "I", "F"):
+                    raise MedicalImageError(f"{path}: expected 8-bit pixels, found mode {img.mode!r}; "
+                                            "save 16-bit images as DICOM or NIfTI, or convert them to 8 bits")
+                if img.mode in ("L", "LA"):
+                    array = np.asarray(img.convert("L"))[..., None]
+                else:
+                    array = np.asarray(img.convert("RGB"))
     except Image.DecompressionBombError as exc:
-        raise ValueError(
+        raise MedicalImageError(
             f"{path}: refused as a possible decompression bomb ({exc}); "
-            "expected an image of ordinary size"
+            "expected an image of ordinary size (raise PIL.Image.MAX_IMAGE_PIXELS if it is genuine)"
         ) from exc
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"{path}: cannot be decoded as an image ({exc})") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise MedicalImageError(f"{path}: cannot be decoded as an image ({exc}); expected a PNG, JPEG, BMP or GIF file") \
+            from exc
+    for w in caught:
+        if issubclass(w.category, Image.DecompressionBombWarning):
+            warnings.warn(f"{path}: {w.message}", Image.DecompressionBombWarning, stacklevel=3)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return array

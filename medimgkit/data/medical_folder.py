@@ -129,7 +129,9 @@ def load_medical_folder(
 
     Returns
     -------
-    FolderDataset
+    FolderDataset, ready for training: with PNG/JPEG only or with ``window``
+    its images are float32 in [0, 1], so ``train.fit(build, dataset, ...)``
+    (or ``(dataset.images[idx], dataset.labels[idx])``) takes them as they are.
 
     Raises
     ------
@@ -171,8 +173,10 @@ def load_medical_folder(
             f"{root} mixes PNG/JPEG (scaled to [0, 1]) with DICOM/NIfTI in physical units; "
             "expected one scale: pass window= (a preset such as 'lung', (center, width) or 'auto')"
         )
-    images = _harmonise(images, root, image_size, gray)
-    return FolderDataset(np.stack(images).astype(np.float32), np.asarray(labels, np.int64), names, files, patients)
+    images = np.stack(_harmonise(images, root, image_size, gray)).astype(np.float32)
+    if window is not None or scales == {"unit"}:
+        np.clip(images, 0.0, 1.0, out=images)  # float rounding in resizing must not leave [0, 1]
+    return FolderDataset(images, np.asarray(labels, np.int64), names, files, patients)
 
 
 def _to_unit(image: np.ndarray, window) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from medimgkit._contract import model_input
+from medimgkit._contract import class_labels, model_input
 
 
 def to_float(images: np.ndarray) -> np.ndarray:
@@ -33,8 +33,11 @@ def as_dataset(
 
     Parameters
     ----------
-    images : uint8 array, (N, H, W) or (N, H, W, C)
-    labels : int array, (N,)
+    images : uint8 (0-255) or float ([0, 1]) array, (N, H, W) or (N, H, W, C)
+    labels : int array, (N,) or (N, 1)
+        One class index per image. Soft labels (0.7), NaN, negative labels,
+        strings and one-hot rows are refused with a ``ValueError``: a cast to
+        int would silently turn 0.7 into 0.
     batch_size : int
     shuffle : bool
         Shuffle every epoch (training); keep ``False`` for evaluation.
@@ -47,10 +50,8 @@ def as_dataset(
     import tensorflow as tf
 
     x = to_float(images)
-    y = np.asarray(labels).astype(np.int64)
-    if len(x) != len(y):
-        raise ValueError(f"{len(x)} images but {len(y)} labels")
-    if batch_size < 1:
+    y = class_labels(labels, "labels", n=len(x))
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
     if shuffle:
@@ -64,7 +65,7 @@ def class_weights(labels: np.ndarray) -> dict[int, float]:
     >>> class_weights(np.array([0, 1, 1, 1]))
     {0: 2.0, 1: 0.6666666666666666}
     """
-    labels = np.asarray(labels).ravel()
+    labels = class_labels(labels, "labels")
     classes, counts = np.unique(labels, return_counts=True)
     if len(classes) < 2:
         raise ValueError(f"class weights need at least two classes, found {classes.tolist()}")

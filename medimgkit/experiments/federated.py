@@ -12,13 +12,15 @@ secure aggregation and no differential privacy. Not for clinical use.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
 
+from medimgkit._contract import class_labels, fits_model, fits_outputs, model_input
 from medimgkit.config import set_seed
-from medimgkit.data.pipeline import as_dataset, class_weights, to_float
+from medimgkit.data.pipeline import as_dataset, class_weights
 from medimgkit.metrics import roc_auc
 
 Client = tuple[np.ndarray, np.ndarray]
@@ -116,6 +118,11 @@ def average_weights(weights: Sequence[list[np.ndarray]], sizes: Sequence[int]) -
     ]
 
 
+def _client(images, labels, name: str) -> tuple[np.ndarray, np.ndarray]:
+    x = model_input(images, f"{name} images")
+    return x, class_labels(labels, f"{name} labels", n=len(x), images=f"{name} images")
+
+
 def _reset_optimizer(optimizer: keras.optimizers.Optimizer) -> None:
     # a fresh Adam state (moments and step count) for each round; keep the learning rate
     for v in optimizer.variables:
@@ -147,7 +154,9 @@ def fedavg(
     Parameters
     ----------
     build : callable returning an uncompiled ``keras.Model``
-    clients : list of (uint8 images (N_k, H, W[, C]), int labels (N_k,))
+    clients : list of (images (N_k, H, W[, C]), int labels (N_k,))
+        Images uint8 in 0-255 or float in [0, 1] (the package's one input
+        contract); every client's data is checked before the first round.
     rounds, local_epochs, batch_size, learning_rate : training settings
     balance : bool
         Class weights computed on each client's own labels.
@@ -169,6 +178,17 @@ def fedavg(
         raise ValueError(f"rounds and local_epochs must be >= 1, got {rounds} and {local_epochs}")
     if len(clients) < 1:
         raise ValueError("need at least one client")
+    checked = [_client(x, y, f"client {k}") for k, (x, y) in enumerate(clients)]
+    if val is not None:
+        x_val, y_val = _client(val[0], val[1], "val")
+        n_pos = int(np.sum(y_val == positive))
+        if n_pos in (0, len(y_val)):
+            warnings.warn(
+                f"val labels: expected the positive class {positive} and at least one other class, found only "
+                f"class {int(y_val[0])} ({len(y_val)} images); val_auc will be NaN every round. Split by patient "
+                "with stratification (medimgkit.data.patient_split(ids, labels=labels))",
+                stacklevel=2,
+            )
     set_seed(seed, deterministic=deterministic)
     global_model = build()
     local = build()
@@ -178,13 +198,17 @@ def fedavg(
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-    sizes = [len(y) for _, y in clients]
-    x_val = to_float(val[0]) if val is not None else None
+    for k, (x, y) in enumerate(checked):
+        fits_model(global_model, x, f"client {k} images")
+        fits_outputs(global_model, y, f"client {k} labels")
+    if val is not None:
+        fits_model(global_model, x_val, "val images")
+    sizes = [len(y) for _, y in checked]
     history: dict[str, list[float]] = {"round": [], "val_auc": []}
     weights = global_model.get_weights()
     for r in range(rounds):
         updates = []
-        for k, (x, y) in enumerate(clients):
+        for k, (x, y) in enumerate(checked):
             local.set_weights(weights)
             _reset_optimizer(local.optimizer)
             ds = as_dataset(x, y, batch_size=batch_size, shuffle=True, seed=seed + 1000 * r + k)
@@ -201,6 +225,8 @@ def fedavg(
         if val is not None:
             global_model.set_weights(weights)
             probs = global_model.predict(x_val, batch_size=256, verbose=0)
-            history["val_auc"].append(roc_auc(val[1], probs[:, positive], positive=positive))
+            is_positive = (y_val == positive).astype(np.int8)
+            both = 0 < is_positive.sum() < len(is_positive)
+            history["val_auc"].append(roc_auc(is_positive, probs[:, positive], positive=1) if both else float("nan"))
     global_model.set_weights(weights)
     return global_model, history

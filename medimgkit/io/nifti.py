@@ -11,6 +11,7 @@ and inferior->superior along ``i``, ``j``, ``k`` for every file.
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -86,12 +87,16 @@ def load_nifti(
         )
     if sum(s >= 2 for s in shape[:3]) < 2:
         raise MedicalImageError(f"{path}: has shape {shape}; expected an image with at least 2 x 2 voxels")
-    if canonical:
-        image = nib.as_closest_canonical(image)
     try:
+        # reorienting a non-RAS image reads its voxels, so a truncated file fails here too
+        if canonical:
+            image = nib.as_closest_canonical(image)
         volume = np.asarray(image.get_fdata(dtype=np.float32)).reshape(shape)
-    except (EOFError, OSError, ValueError) as exc:
-        raise MedicalImageError(f"{path}: voxel data cannot be read ({exc}); the file is probably truncated") from exc
+    except (EOFError, OSError, ValueError, zlib.error) as exc:
+        raise MedicalImageError(
+            f"{path}: voxel data cannot be read ({type(exc).__name__}: {exc}); expected a complete file: "
+            "it is probably truncated"
+        ) from exc
     bad = ~np.isfinite(volume)
     if bad.any():
         raise MedicalImageError(

@@ -86,8 +86,9 @@ def load_dicom_series(
     Raises
     ------
     SeriesError
-        Files from several series, mixed sizes or orientations, no position,
-        duplicate positions, or irregular spacing (missing slices).
+        Files from several series, mixed sizes, orientations or pixel
+        spacings, slices shifted in-plane, no position, duplicate positions,
+        or irregular spacing (missing slices).
     MedicalImageError
         A file that is not a usable DICOM image (see ``load_dicom``).
     """
@@ -128,6 +129,7 @@ def load_dicom_series(
     if normal is None:
         raise SeriesError(f"{metas[0].path}: ImageOrientationPatient {orientation.tolist()} has parallel row and "
                           "column directions; expected two perpendicular unit vectors")
+    _check_in_plane(metas, orientation)
     positions = np.array([np.dot(m.image_position, normal) for m in metas])
     order = np.argsort(positions, kind="stable")
     positions = positions[order]
@@ -149,6 +151,31 @@ def load_dicom_series(
     spacing = (slice_gap, *(metas[0].pixel_spacing or (None, None)))
     meta = SeriesMeta(tuple(m.path for m in metas), positions, normal, spacing, metas[0])
     return volume, meta
+
+
+def _check_in_plane(metas: list[DicomMeta], orientation: np.ndarray) -> None:
+    """Every slice must share the first one's PixelSpacing and in-plane origin, or the volume's geometry is wrong."""
+    first = metas[0]
+    for m in metas[1:]:
+        a, b = first.pixel_spacing, m.pixel_spacing
+        if (a is None) != (b is None) or (a is not None and np.abs(np.subtract(a, b)).max() > 1e-4 * max(a)):
+            shown = lambda v: "missing" if v is None else [round(float(x), 6) for x in v]  # noqa: E731
+            raise SeriesError(
+                f"{m.path}: PixelSpacing {shown(b)} differs from {first.path} {shown(a)}; expected one pixel "
+                "spacing in a series (a slice from another acquisition, or a resampled copy?)"
+            )
+    row, col = orientation[:3], orientation[3:]
+    tol = max(1e-3, 0.01 * min(first.pixel_spacing)) if first.pixel_spacing else 1e-3
+    origin = np.array(first.image_position)
+    for m in metas[1:]:
+        delta = np.array(m.image_position) - origin
+        shift = np.array([np.dot(delta, row), np.dot(delta, col)])
+        if np.abs(shift).max() > tol:
+            raise SeriesError(
+                f"{m.path}: shifted in-plane by {np.hypot(*shift):.3f} mm from {first.path} (along rows "
+                f"{shift[0]:.3f} mm, along columns {shift[1]:.3f} mm); expected slices stacked along their normal "
+                "(a slice from another acquisition, or a gantry-tilted series that needs resampling)"
+            )
 
 
 def _check_spacing(metas: list[DicomMeta], positions: np.ndarray, tolerance: float) -> float | None:

@@ -11,18 +11,24 @@ Modules
 ``calibration``  thresholds (Youden, target sensitivity), reliability, ECE, Platt scaling
 ``compare``      two models on the same cases: the paired bootstrap of the AUC difference
 
-Every interval comes from one percentile bootstrap over cases
-(``bootstrap_ci``); every metric validates labels and scores the same way.
+Proportions (sensitivity, specificity, PPV, NPV, accuracy) get Wilson score
+intervals (``wilson_interval``), which stay honest with few cases; every other
+interval comes from one percentile bootstrap over cases (``bootstrap_ci``).
+Every metric validates labels and scores the same way and reads a score
+array the same way: ``(N,)`` is the positive class's score, ``(N, 1)`` a
+sigmoid output (the probability of label 1), ``(N, C)`` class probabilities.
 """
 
 from medimgkit.metrics._bootstrap import bootstrap_ci, bootstrap_samples, percentile_interval
 from medimgkit.metrics.binary import (
     METRICS,
+    MIN_CASES,
     binary_report,
     format_report,
     reports_table,
     roc_auc,
     roc_curve,
+    wilson_interval,
 )
 from medimgkit.metrics.calibration import (
     expected_calibration_error,
@@ -48,6 +54,7 @@ from medimgkit.metrics.grading import (
 __all__ = [
     "GRADING_METRICS",
     "METRICS",
+    "MIN_CASES",
     "RULES",
     "auc_difference",
     "binary_report",
@@ -70,5 +77,6 @@ __all__ = [
     "roc_auc",
     "roc_curve",
     "threshold_for_sensitivity",
+    "wilson_interval",
     "youden_threshold",
 ]

@@ -3,9 +3,11 @@
 A classifier's score becomes a decision only with a threshold, and a
 probability only if it is *calibrated*: among cases given 0.8, about 80 %
 should be positive. Everything here takes the positive class explicitly
-(BreastMNIST: ``positive=0``, malignant) and accepts either a score vector
-``(N,)`` or the model's class probabilities ``(N, C)``, of which column
-``positive`` is used.
+(BreastMNIST: ``positive=0``, malignant) and reads scores as
+:func:`medimgkit.metrics.binary_report` does: a score vector ``(N,)`` of the
+positive class, a ``(N, 1)`` sigmoid output (the probability of label 1), or
+the model's class probabilities ``(N, C)``, of which column ``positive`` is
+used.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from medimgkit.metrics._validation import as_binary
+from medimgkit.metrics._validation import binary as check_binary
+from medimgkit.metrics._validation import column, labels, scores
 
 
 def threshold_for_sensitivity(y_true: np.ndarray, y_score: np.ndarray, target: float, positive: int = 1) -> float:
@@ -38,12 +41,10 @@ def threshold_for_sensitivity(y_true: np.ndarray, y_score: np.ndarray, target: f
     -------
     float: the threshold (a score of one of the positive cases).
     """
-    if not 0 < target <= 1:
-        raise ValueError(f"target sensitivity must be in (0, 1], got {target}")
-    pos, score = as_binary(y_true, y_score, positive)
+    if isinstance(target, bool) or not isinstance(target, (int, float, np.number)) or not 0 < target <= 1:
+        raise ValueError(f"target: expected a sensitivity in (0, 1], found {target!r}; pass e.g. target=0.9")
+    pos, score = check_binary(y_true, y_score, positive)
     positives = np.sort(score[pos == 1])[::-1]
-    if len(positives) == 0:
-        raise ValueError(f"no case of the positive class {positive} in y_true")
     k = int(np.ceil(target * len(positives) - 1e-9))  # positives that must score >= threshold
     return float(positives[max(k, 1) - 1])
 
@@ -69,10 +70,12 @@ def youden_threshold(y_true: np.ndarray, y_score: np.ndarray, positive: int = 1)
     -------
     float: the threshold; a case is positive when ``score >= threshold``.
     """
-    pos, score = as_binary(y_true, y_score, positive)
+    present = np.unique(labels(y_true))
+    if len(present) < 2:
+        raise ValueError(f"y_true: expected cases of both classes, found only label {int(present[0])}; "
+                         "choose the threshold on validation data holding positive and negative cases")
+    pos, score = check_binary(y_true, y_score, positive)
     n_pos, n_neg = int(pos.sum()), int(len(pos) - pos.sum())
-    if n_pos == 0 or n_neg == 0:
-        raise ValueError(f"y_true needs cases of both classes (positive={positive}); got {n_pos} positive, {n_neg} negative")
     cuts = np.unique(score)
     candidates = np.r_[cuts[0] - 1e-6, (cuts[:-1] + cuts[1:]) / 2, cuts[-1] + 1e-6]
     called = score[None, :] >= candidates[:, None]
@@ -82,10 +85,11 @@ def youden_threshold(y_true: np.ndarray, y_score: np.ndarray, positive: int = 1)
 
 
 def _bins(score: np.ndarray, n_bins: int) -> np.ndarray:
-    if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ValueError(f"n_bins: expected a positive integer, found {n_bins!r}; pass e.g. n_bins=10")
     if np.any((score < 0) | (score > 1)):
-        raise ValueError("calibration needs probabilities in [0, 1]; got scores outside that range")
+        raise ValueError(f"y_prob: expected probabilities in [0, 1] for calibration, found values in "
+                         f"[{score.min():g}, {score.max():g}]; pass probabilities (apply a softmax or sigmoid to logits)")
     return np.minimum((score * n_bins).astype(int), n_bins - 1)
 
 
@@ -105,7 +109,7 @@ def reliability_curve(
     counts : int64 (n_bins,)
         Cases per bin.
     """
-    pos, prob = as_binary(y_true, y_prob, positive)
+    pos, prob = check_binary(y_true, y_prob, positive)
     b = _bins(prob, n_bins)
     counts = np.bincount(b, minlength=n_bins).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -136,13 +140,16 @@ def platt_scaling(y_true: np.ndarray, y_prob: np.ndarray, positive: int = 1, ite
 
     Returns
     -------
-    A function mapping probabilities ``(N,)`` or ``(N, C)`` (column
-    ``positive`` is used) to recalibrated positive-class probabilities
-    float64 ``(N,)``. Its attributes ``a`` and ``b`` hold the fit.
+    A function mapping probabilities shaped like ``y_prob`` (``(N,)``, a
+    ``(N, 1)`` sigmoid output or ``(N, C)``, read as at fitting time) to
+    recalibrated positive-class probabilities float64 ``(N,)``. Its
+    attributes ``a`` and ``b`` hold the fit.
     """
-    pos, prob = as_binary(y_true, y_prob, positive)
+    pos, prob = check_binary(y_true, y_prob, positive)
     if pos.min() == pos.max():
-        raise ValueError("Platt scaling needs both classes in y_true")
+        raise ValueError(f"y_true: expected both classes to fit Platt scaling, found only label {int(labels(y_true)[0])}; "
+                         "fit it on validation data with positive and negative cases")
+    present = sorted(int(v) for v in np.unique(labels(y_true)))
 
     def logit(p: np.ndarray) -> np.ndarray:
         p = np.clip(p, 1e-7, 1 - 1e-7)
@@ -168,10 +175,8 @@ def platt_scaling(y_true: np.ndarray, y_prob: np.ndarray, positive: int = 1, ite
         if np.max(np.abs(t * step)) < 1e-10:
             break
 
-    def calibrate(scores: np.ndarray) -> np.ndarray:
-        s = np.asarray(scores, dtype=np.float64)
-        if s.ndim == 2:
-            s = s[:, positive]
+    def calibrate(y_score: np.ndarray) -> np.ndarray:
+        s = column(scores(y_score, name="scores to calibrate"), positive, present, "scores to calibrate")
         return 0.5 * (1.0 + np.tanh(0.5 * (w[0] * logit(s) + w[1])))
 
     calibrate.a, calibrate.b = float(w[0]), float(w[1])  # type: ignore[attr-defined]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from medimgkit.metrics._auc import mann_whitney_auc
 from medimgkit.metrics._bootstrap import bootstrap_samples, percentile_interval
-from medimgkit.metrics.binary import roc_auc
+from medimgkit.metrics._validation import binary as check_binary
 
 
 def auc_difference(
@@ -25,8 +26,11 @@ def auc_difference(
     Parameters
     ----------
     y_true : int array (N,)
-    score_a, score_b : float arrays (N,)
-        Scores of the positive class from the two models.
+    score_a, score_b : float arrays (N,), (N, 1) or (N, C)
+        The two models' scores, each read as in
+        :func:`medimgkit.metrics.binary_report`: ``(N,)`` the positive
+        class's score, ``(N, 1)`` a sigmoid output (probability of label 1),
+        ``(N, C)`` class probabilities (column ``positive``).
     positive : int
         The positive label (BreastMNIST: 0 = malignant).
     n_boot : int
@@ -39,17 +43,14 @@ def auc_difference(
     and 97.5th percentiles, and ``p_not_better``: the fraction of rounds in
     which A's AUC is not above B's.
     """
-    y = np.asarray(y_true).ravel()
-    a = np.asarray(score_a, dtype=np.float64).ravel()
-    b = np.asarray(score_b, dtype=np.float64).ravel()
-    if not len(y) == len(a) == len(b):
-        raise ValueError(f"y_true, score_a and score_b must have the same length, got {len(y)}, {len(a)}, {len(b)}")
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
-    diff = roc_auc(y, a, positive) - roc_auc(y, b, positive)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot: expected an integer >= 1, found {n_boot!r}; pass e.g. n_boot=1000")
+    y, a = check_binary(y_true, score_a, positive, name="score_a")
+    _, b = check_binary(y_true, score_b, positive, name="score_b")
+    diff = mann_whitney_auc(y, a) - mann_whitney_auc(y, b)
 
     def paired(idx: np.ndarray) -> dict[str, float]:
-        return {"diff": roc_auc(y[idx], a[idx], positive) - roc_auc(y[idx], b[idx], positive)}
+        return {"diff": mann_whitney_auc(y[idx], a[idx]) - mann_whitney_auc(y[idx], b[idx])}
 
     rounds = bootstrap_samples(paired, len(y), ["diff"], n_boot, seed)["diff"]
     rounds = rounds[np.isfinite(rounds)]  # rounds with one class only have no AUC

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from medimgkit._deprecation import renamed_kwargs
+from medimgkit.metrics._auc import mann_whitney_auc
 from medimgkit.metrics._bootstrap import bootstrap_ci
-from medimgkit.metrics._validation import as_labels, check_pair
-from medimgkit.metrics.binary import roc_auc
+from medimgkit.metrics._validation import in_range, labels, pair, probabilities
 
 GRADING_METRICS = ("kappa", "accuracy", "macro_auc", "mae")
 RULES = ("argmax", "expected")
@@ -20,7 +20,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     ``y_true`` and ``y_pred`` are int labels ``(N,)`` in ``0..num_classes - 1``;
     a class that never occurs still gets its row and column of zeros.
     """
-    t, p = check_pair(y_true, y_pred, num_classes)
+    t, p = pair(y_true, y_pred, num_classes)
     return np.bincount(t * num_classes + p, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
 
@@ -46,7 +46,7 @@ def quadratic_weighted_kappa(y_true: np.ndarray, y_pred: np.ndarray, num_classes
     float; NaN when chance agreement is already perfect (all truths and
     predictions in one grade), where kappa is undefined.
     """
-    t, p = check_pair(y_true, y_pred, num_classes)
+    t, p = pair(y_true, y_pred, num_classes)
     observed = confusion_matrix(t, p, num_classes).astype(np.float64)
     expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / len(t)
     grades = np.arange(num_classes)
@@ -71,29 +71,29 @@ def macro_auc(y_true: np.ndarray, probs: np.ndarray) -> float:
     -------
     float; NaN when some class is absent from ``y_true`` (its AUC is undefined).
     """
-    probs = np.asarray(probs, dtype=np.float64)
-    if probs.ndim != 2 or probs.shape[1] < 2:
-        raise ValueError(f"probs must be (N, K) with K >= 2 classes, got shape {probs.shape}")
-    t = as_labels(y_true, probs.shape[1], "y_true")
+    probs = probabilities(probs)
+    t = _truth(y_true, probs)
+    return _macro_auc(t, probs)
+
+
+def _macro_auc(t: np.ndarray, probs: np.ndarray) -> float:
+    return float(np.mean([mann_whitney_auc((t == k).astype(np.int8), probs[:, k]) for k in range(probs.shape[1])]))
+
+
+def _truth(y_true, probs: np.ndarray) -> np.ndarray:
+    t = in_range(labels(y_true, "y_true"), probs.shape[1], "y_true")
     if len(t) != len(probs):
-        raise ValueError(f"y_true has {len(t)} entries but probs has {len(probs)} rows")
-    if not np.all(np.isfinite(probs)):
-        raise ValueError("probs contains NaN or infinite values")
-    return float(np.mean([roc_auc((t == k).astype(np.int8), probs[:, k], positive=1) for k in range(probs.shape[1])]))
-
-
-def _check_probs(probs: np.ndarray) -> np.ndarray:
-    probs = np.asarray(probs, dtype=np.float64)
-    if probs.ndim != 2 or probs.shape[1] < 2:
-        raise ValueError(f"probs must be (N, K) with K >= 2 grades, got shape {probs.shape}")
-    if not np.all(np.isfinite(probs)):
-        raise ValueError("probs contains NaN or infinite values")
-    return probs
+        raise ValueError(f"y_true has {len(t)} entries but probs has {len(probs)} rows; expected one row per case")
+    return t
 
 
 def expected_grade(probs: np.ndarray) -> np.ndarray:
-    """The mean grade under each row's probabilities, ``sum_k k p_k``: float64 ``(N,)``."""
-    probs = _check_probs(probs)
+    """The mean grade under each row's probabilities, ``sum_k k p_k / sum_k p_k``: float64 ``(N,)``.
+
+    ``probs`` must be probabilities (>= 0, rows with a positive sum): the
+    mean of logits means nothing.
+    """
+    probs = probabilities(probs, normalisable=True)
     return probs @ np.arange(probs.shape[1]) / probs.sum(axis=1)
 
 
@@ -104,12 +104,12 @@ def predict_grades(probs: np.ndarray, rule: str = "argmax") -> np.ndarray:
     MedMNIST's ACC); ``"expected"`` rounds the expected grade, which avoids
     far-off grades and so tends to suit quadratic-weighted kappa.
     """
-    probs = _check_probs(probs)
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, found {rule!r}")
+    probs = probabilities(probs, normalisable=rule == "expected")
     if rule == "argmax":
         return np.argmax(probs, axis=1).astype(np.int64)
-    if rule == "expected":
-        return np.clip(np.rint(expected_grade(probs)), 0, probs.shape[1] - 1).astype(np.int64)
-    raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    return np.clip(np.rint(expected_grade(probs)), 0, probs.shape[1] - 1).astype(np.int64)
 
 
 def grading_report(
@@ -138,11 +138,9 @@ def grading_report(
         ``confusion`` : int64 ``(K, K)``, rows = truth, columns = prediction
         ``rule``, ``n``, ``num_classes``
     """
-    probs = _check_probs(probs)
+    probs = probabilities(probs, normalisable=rule == "expected")
     k = probs.shape[1]
-    truth = as_labels(y_true, k, "y_true")
-    if len(truth) != len(probs):
-        raise ValueError(f"y_true has {len(truth)} entries but probs has {len(probs)} rows")
+    truth = _truth(y_true, probs)
     pred = predict_grades(probs, rule)
 
     def statistics(idx: np.ndarray) -> dict[str, float]:
@@ -150,7 +148,7 @@ def grading_report(
         return {
             "kappa": quadratic_weighted_kappa(t, p, k),
             "accuracy": float(np.mean(t == p)),
-            "macro_auc": macro_auc(t, probs[idx]),
+            "macro_auc": _macro_auc(t, probs[idx]),
             "mae": float(np.mean(np.abs(t - p))),
         }
 
