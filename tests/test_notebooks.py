@@ -5,6 +5,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,3 +60,22 @@ def test_colab_cell_installs_only_on_colab():
     exec(python, ns)
     assert calls == []
     assert "google.colab" in notebooks.COLAB_CELL and "%pip install" in notebooks.COLAB_CELL
+
+
+def test_colab_cell_pins_the_release_not_a_branch():
+    """One place (_config.yml) sets the reference; it is the release tag of this version or a commit."""
+    assert notebooks.ref_problem() is None, notebooks.ref_problem()
+    assert notebooks.COLAB_SPEC.endswith(f"@{notebooks.REF}")
+    assert "@main" not in notebooks.COLAB_CELL
+    for bad in ("main", "v0.1.0", "0.2.0", "abc123"):
+        problem = notebooks.ref_problem(bad, "0.2.0")
+        assert problem and repr(bad) in problem and "'v0.2.0'" in problem and "sync" in problem
+    assert notebooks.ref_problem("v0.2.0", "0.2.0") is None
+    assert notebooks.ref_problem("0123456789abcdef0123456789abcdef01234567", "0.2.0") is None
+
+
+def test_colab_cell_installs_our_distribution_and_names_the_other_one():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] != "medimgkit"  # that name on PyPI is an unrelated project
+    assert notebooks.COLAB_SPEC.startswith(f"{project['name']}[medical,widgets] @ git+")
+    assert "imported as\n# medimgkit" in notebooks.COLAB_CELL and "unrelated" in notebooks.COLAB_CELL
