@@ -1,5 +1,6 @@
 """The book's chapters: listed in the table of contents, Colab-ready, stored without outputs."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -79,3 +80,16 @@ def test_colab_cell_installs_our_distribution_and_names_the_other_one():
     assert project["name"] != "medimgkit"  # that name on PyPI is an unrelated project
     assert notebooks.COLAB_SPEC.startswith(f"{project['name']}[medical,widgets] @ git+")
     assert "imported as\n# medimgkit" in notebooks.COLAB_CELL and "unrelated" in notebooks.COLAB_CELL
+
+
+def test_readme_and_api_page_install_the_same_release():
+    """README.md and book/api.md show `pip install medimgkit-book ... @<ref>` with _config.yml's reference."""
+    for page in ("README.md", "book/api.md"):
+        text = (ROOT / page).read_text()
+        specs = re.findall(r'pip install "([^"]+ @ git\+[^"]+)"', text)
+        assert specs, f"{page}: no pip install line from git"
+        for spec in specs:
+            dist, _, rest = spec.partition(" @ git+")
+            assert dist.split("[")[0] == notebooks.DIST, (page, spec)
+            assert rest == f"{notebooks.REPO_URL}@{notebooks.REF}", (page, spec, notebooks.REF)
+        assert "import medimgkit" in text and "unrelated" in text, page
