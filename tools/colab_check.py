@@ -8,7 +8,9 @@ does the same thing here, and fails when that would break Colab:
 1. Find Python 3.13 (``--python``, default ``python3.13``; else pyenv's 3.13).
    Without it: a message saying what is missing and how to get it, exit 2.
 2. Build a fresh virtual environment ``_build/colab/venv`` and install the
-   pinned stack: ``pip install -c .ci/colab-constraints.txt <every pinned name>``.
+   pinned stack: ``pip install -c .ci/colab-constraints.txt <every pinned name>``
+   (from ``_build/colab/wheelhouse``, where ``pip download`` keeps the wheels
+   between runs).
    Check every pin holds and every package marked ``# absent:`` is absent.
 3. Install the package exactly as a chapter's first cell does: the cell's own
    ``pip install "<dist>[medical,widgets] @ git+<url>@<ref>"``, read from the
@@ -252,7 +254,12 @@ def main(argv: list[str] | None = None) -> int:
                               f"{err.args[0]}\n{HOW_TO_GET_PYTHON}", 2) from None
         vpy = venv / "bin" / "python"
         pip = [vpy, "-m", "pip", "install", "--no-input", "-q"]
-        run([*pip, "-c", CONSTRAINTS, *pins], log=work / "pip-stack.log", env=env)
+        # The stack's wheels are downloaded once into work/wheelhouse and kept between runs
+        # (pip download skips the files it already has), so a rebuild reads them from disk.
+        wheels = work / "wheelhouse"
+        run([vpy, "-m", "pip", "download", "--no-input", "-q", "-d", wheels, "-c", CONSTRAINTS, *pins],
+            log=work / "pip-download.log", env=env)
+        run([*pip, "--no-index", "--find-links", wheels, "-c", CONSTRAINTS, *pins], log=work / "pip-stack.log", env=env)
         stack = installed(vpy, env)
         wrong = pin_changes(pins, stack)
         if wrong:
@@ -294,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         say("versions: " + ", ".join(f"{n} {v}" for n, v in versions.items()))
         report.update(versions=versions, python_version=run([vpy, "-V"]).stdout.strip())
 
-        tenv = dict(env, MEDIMGKIT_QUICK="1")
+        # PYDEVD_...: ipykernel 6.17's debugger would print four lines per kernel about Python 3.13's frozen modules.
+        tenv = dict(env, MEDIMGKIT_QUICK="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
         xdist = ["-n", args.workers] if args.workers not in ("0", "1") else []
         pytest = [str(vpy), "-m", "pytest", "-p", "no:cacheprovider", "--durations=15"]
         unit_args = ["tests", *[f"--ignore={p}" for p in NOT_ON_COLAB], *xdist]
