@@ -83,5 +83,16 @@ nbval: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Google Colab's stack (.ci/colab-constraints.txt, Python 3.13; tools/colab_check.py): a fresh
+# venv with Colab's pinned versions, the package installed from this checkout's HEAD exactly as a
+# chapter's first cell installs it, a failure naming any pinned package that install changed, then
+# the unit tests and, with COLAB_CHAPTERS=1, every chapter in quick mode under nbval, in that venv.
+COLAB_PYTHON   ?= python3.13
+COLAB_CHAPTERS ?= 1
+COLAB_WORKERS  ?= 2
+.PHONY: colab-check
+colab-check:
+	$(PYTHON) tools/colab_check.py --python $(COLAB_PYTHON) --chapters $(COLAB_CHAPTERS) --workers $(COLAB_WORKERS)
+
 clean:
 	rm -rf _build

@@ -7,8 +7,17 @@ visible in every run.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
+from pathlib import Path
+
+# Nothing is written outside the checkout or the cache: Keras writes ~/.keras/keras.json
+# and matplotlib ~/.config/matplotlib when they are first imported, here or in a
+# chapter's kernel (which inherits this environment); both go to the user cache instead.
+_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+os.environ.setdefault("KERAS_HOME", str(_CACHE / "keras"))
+os.environ.setdefault("MPLCONFIGDIR", str(_CACHE / "matplotlib"))
 
 _START = time.monotonic()
 _NOTEBOOK_SECONDS: dict[str, float] = defaultdict(float)

@@ -1,10 +1,24 @@
 """From a trained Keras model to deployable files: ``.keras``, SavedModel, TFLite.
 
-The chain is ``keras.Model -> SavedModel -> TFLite flatbuffer``. TFLite models
-are run with the LiteRT interpreter from the ``ai-edge-litert`` package when
-it is installed, else with ``tf.lite.Interpreter``, which TensorFlow 2.21 still
-ships but marks as deprecated (it warns that it is "scheduled for deletion").
-:func:`interpreter_backend` says which one is used.
+The chain is ``keras.Model -> SavedModel -> TFLite flatbuffer``.
+
+LiteRT first. TensorFlow Lite is now called LiteRT, and its Python runtime has
+moved out of TensorFlow into the ``ai-edge-litert`` package (the ``[edge]``
+extra). Two parts of ``tf.lite`` are used here, and they are not in the same
+state:
+
+* **running** a model: ``tf.lite.Interpreter`` is deprecated. Since TensorFlow
+  2.19 it warns, on every interpreter it creates, that it "is deprecated and is
+  scheduled for deletion" in favour of ``ai_edge_litert.interpreter``, the same
+  interpreter API under its new name; TensorFlow 2.20 and 2.21 still ship it.
+  :func:`tflite_interpreter` uses LiteRT when it is installed and otherwise
+  falls back to ``tf.lite.Interpreter``, printing a one-line notice once per
+  process (:func:`interpreter_backend` says which one is used).
+* **converting** a model: ``tf.lite.TFLiteConverter`` is not deprecated and has
+  no replacement yet for TensorFlow/Keras models: the LiteRT package runs
+  ``.tflite`` files but does not convert TensorFlow models, and Keras's own
+  ``model.export(path, format="litert")`` calls ``tf.lite.TFLiteConverter``
+  too. :func:`to_tflite` uses it.
 
 Nothing here is a medical device; exported models are for teaching only.
 """
@@ -29,6 +43,11 @@ from medimgkit._contract import model_input
 from medimgkit._files import atomic_file
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
+FALLBACK_NOTICE = (
+    "medimgkit.export: ai-edge-litert is not installed, so TFLite models run on tf.lite.Interpreter, "
+    "which TensorFlow deprecated in 2.19 and will delete; `pip install ai-edge-litert` to run them on LiteRT"
+)
+_fallback_noticed = False
 
 
 @contextlib.contextmanager
@@ -217,7 +236,7 @@ def to_tflite(
 
 
 def interpreter_backend() -> str:
-    """``"ai_edge_litert"`` when the LiteRT package is installed, else ``"tf.lite"``."""
+    """``"ai_edge_litert"`` when the LiteRT package is installed, else ``"tf.lite"`` (deprecated)."""
     try:
         import ai_edge_litert.interpreter  # noqa: F401
     except ImportError:
@@ -230,15 +249,24 @@ def tflite_interpreter(model: bytes | str | os.PathLike, num_threads: int = 1, b
 
     ``num_threads=1`` mimics a small edge device and makes latencies
     comparable. ``backend`` is ``"ai_edge_litert"``, ``"tf.lite"`` or ``None``
-    (the default of :func:`interpreter_backend`).
+    (the default of :func:`interpreter_backend`: LiteRT when installed). When
+    ``None`` falls back to the deprecated ``tf.lite.Interpreter``, a one-line
+    notice (:data:`FALLBACK_NOTICE`) goes to stderr, once per process; the
+    interpreter's own deprecation warning, which it repeats for every
+    interpreter, is silenced.
     """
+    global _fallback_noticed
     if isinstance(model, (bytes, bytearray)):
         kwargs: dict[str, Any] = {"model_content": bytes(model)}
     elif isinstance(model, (str, os.PathLike)) and Path(model).is_file():
         kwargs = {"model_path": str(model)}
     else:
         raise TypeError(f"model must be TFLite bytes or the path of a .tflite file, got {model!r}")
-    backend = backend or interpreter_backend()
+    if backend is None:
+        backend = interpreter_backend()
+        if backend == "tf.lite" and not _fallback_noticed:
+            print(FALLBACK_NOTICE, file=sys.stderr, flush=True)
+            _fallback_noticed = True
     if backend == "ai_edge_litert":
         from ai_edge_litert.interpreter import Interpreter
     elif backend == "tf.lite":

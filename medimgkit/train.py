@@ -137,6 +137,12 @@ def fit(
         same for everything after it.
     strategy : tf.distribute.Strategy, optional
         E.g. ``get_strategy()``; the model is built and compiled in its scope.
+        Training on several devices (``MirroredStrategy``) matches training on
+        one (``OneDeviceStrategy``) up to float rounding
+        (``tests/test_strategy.py``). Given any strategy, Keras draws one batch
+        to build the model before training, which advances the seeded shuffle
+        by one epoch's order, so a run with a strategy is as reproducible as
+        one without but does not see the same batches as ``strategy=None``.
 
     Returns
     -------

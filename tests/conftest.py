@@ -1,25 +1,79 @@
-"""Shared fixtures: the real MedMNIST files in ../shared/data/medmnist."""
+"""Shared fixtures. The real MedMNIST files are found exactly as the package finds them.
+
+``medimgkit.data_dir()``: ``$MEDIMGKIT_DATA``, else ``~/.cache/medimgkit``.
+Nothing here points anywhere else. The Makefile sets ``MEDIMGKIT_DATA`` to
+``../shared/data/medmnist`` when that folder sits beside the checkout (the
+team's machines, CI); elsewhere the files live in the user cache, where
+``medimgkit`` downloads them. A missing file fails the test that needs it,
+saying where it looked and how to get the file.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-os.environ.setdefault("MEDIMGKIT_DATA", str(ROOT.parent / "shared" / "data" / "medmnist"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SHARED = Path(os.environ["MEDIMGKIT_DATA"])
+# The MedMNIST files the tests read: (dataset, image size in pixels).
+TEST_FILES = [("breastmnist", 28), ("breastmnist", 64), ("pneumoniamnist", 28), ("retinamnist", 28)]
+DOWNLOAD = (
+    'python -c "from medimgkit.data import medmnist_path; '
+    f'[medmnist_path(n, s) for n, s in {TEST_FILES}]"'
+)
+
+
+def _where() -> tuple[Path, str]:
+    from medimgkit import data_dir
+
+    folder = data_dir()
+    if os.environ.get("MEDIMGKIT_DATA"):
+        return folder, f"MEDIMGKIT_DATA={os.environ['MEDIMGKIT_DATA']!r}"
+    return folder, "the package's default, ~/.cache/medimgkit, as MEDIMGKIT_DATA is not set"
 
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    if not (SHARED / "breastmnist.npz").exists():
-        pytest.fail(f"real MedMNIST data not found in {SHARED}; set MEDIMGKIT_DATA")
-    return SHARED
+    """The folder with the tests' MedMNIST files: the package's data folder, checked.
+
+    Fails, naming the folder, how it was chosen, the missing files and the
+    command that downloads them, when any file is missing.
+    """
+    from medimgkit.data import dataset_info
+
+    folder, how = _where()
+    missing = [dataset_info(n)["files"][s][0] for n, s in TEST_FILES if not (folder / dataset_info(n)["files"][s][0]).is_file()]
+    if missing:
+        pytest.fail(
+            f"MedMNIST files missing from {folder} ({how}): {', '.join(missing)}. "
+            f"Download them there once (about 11 MB from Zenodo, MD5-checked): {DOWNLOAD}; "
+            f"or set MEDIMGKIT_DATA to a folder that holds them.",
+            pytrace=False,
+        )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def medmnist_info(shared_dir) -> dict:
+    """``INFO.json`` of the data folder: MedMNIST's own record of every file's MD5 and split sizes.
+
+    medimgkit does not download it (it is not part of the Zenodo record); it sits
+    in the team's folder ``../shared/data/medmnist``, from where it can be copied.
+    """
+    path = shared_dir / "INFO.json"
+    if not path.is_file():
+        folder, how = _where()
+        pytest.fail(
+            f"{path} is missing ({how}). It is MedMNIST's record of every file's MD5 and split sizes, "
+            f"which medimgkit does not download: copy INFO.json from the team's data folder "
+            f"(../shared/data/medmnist) into {folder}.",
+            pytrace=False,
+        )
+    return json.loads(path.read_text())["datasets"]
 
 
 @pytest.fixture(scope="session")

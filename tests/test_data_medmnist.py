@@ -1,6 +1,5 @@
 """MedMNIST loading against the real, MD5-verified files, and downloads from a local mirror."""
 
-import json
 import shutil
 
 import numpy as np
@@ -21,8 +20,8 @@ from medimgkit.data import (
     "name,size,channels",
     [("breastmnist", 28, None), ("breastmnist", 64, None), ("pneumoniamnist", 28, None), ("retinamnist", 28, 3)],
 )
-def test_shapes_and_counts_match_info(shared_dir, name, size, channels):
-    info = json.loads((shared_dir / "INFO.json").read_text())["datasets"][name]
+def test_shapes_and_counts_match_info(medmnist_info, name, size, channels):
+    info = medmnist_info[name]
     for split in ("train", "val", "test"):
         x, y = load_medmnist(name, size, split)
         assert x.dtype == np.uint8 and y.dtype == np.int64
@@ -38,8 +37,8 @@ def test_breast_labels_malignant_is_zero():
     assert np.bincount(y).tolist() == [147, 399]
 
 
-def test_registry_matches_shared_info(shared_dir):
-    info = json.loads((shared_dir / "INFO.json").read_text())["datasets"]
+def test_registry_matches_shared_info(medmnist_info):
+    info = medmnist_info
     for name, entry in info.items():
         if entry["dimensionality"] != "2D":
             continue

@@ -1,5 +1,8 @@
 """Export: .keras round trip, SavedModel inference endpoint, TFLite conversions, size and latency helpers."""
 
+import sys
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -86,6 +89,37 @@ def test_both_interpreters_give_the_same_answer(breast, flatbuffers, backend):
     )
     with pytest.raises(ValueError, match="backend"):
         export.tflite_interpreter(flatbuffers["int8"], backend="onnx")
+
+
+def test_litert_is_used_first_when_installed(breast, flatbuffers, capfd):
+    pytest.importorskip("ai_edge_litert")
+    assert export.interpreter_backend() == "ai_edge_litert"
+    interpreter = export.tflite_interpreter(flatbuffers["int8"])
+    assert type(interpreter).__module__.startswith("ai_edge_litert"), type(interpreter)
+    assert export.FALLBACK_NOTICE not in capfd.readouterr().err
+
+
+def test_without_litert_tf_lite_is_used_with_a_one_line_notice_once(breast, flatbuffers, monkeypatch, capfd):
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # as if not installed: importing it fails
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
+    monkeypatch.setattr(export, "_fallback_noticed", False)
+    capfd.readouterr()
+    assert export.interpreter_backend() == "tf.lite"
+    x = to_float(breast["val"][0][:8])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        interpreter = export.tflite_interpreter(flatbuffers["int8"])
+        first = export.tflite_predict(flatbuffers["int8"], x)
+        again = export.tflite_predict(interpreter, x)
+    assert type(interpreter).__module__.startswith("tensorflow.lite"), type(interpreter)
+    np.testing.assert_allclose(first, again, atol=1e-6)
+    err = capfd.readouterr().err
+    assert err.count(export.FALLBACK_NOTICE) == 1, err  # two interpreters, one notice
+    assert "\n" not in export.FALLBACK_NOTICE and "deprecated" in export.FALLBACK_NOTICE
+    assert "pip install ai-edge-litert" in export.FALLBACK_NOTICE
+    assert not [w for w in caught if "tf.lite.Interpreter is deprecated" in str(w.message)]
+    export.tflite_interpreter(flatbuffers["int8"], backend="tf.lite")  # asked for by name: no notice
+    assert export.FALLBACK_NOTICE not in capfd.readouterr().err
 
 
 def test_to_tflite_writes_the_file_and_refuses_bad_settings(trained_cnn, tmp_path):

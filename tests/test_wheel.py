@@ -49,7 +49,7 @@ def wheel(tmp_path_factory) -> Path:
         shutil.copy(ROOT / name, src / name)
     out = tmp_path_factory.mktemp("dist")
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, src])
-    (whl,) = out.glob("medimgkit-*.whl")
+    (whl,) = out.glob(f"{PYPROJECT['name'].replace('-', '_')}-*.whl")  # medimgkit_book-<version>-...
     return whl
 
 
@@ -116,7 +116,7 @@ def test_fresh_venv_imports_medimgkit_from_the_wheel(fresh_venv):
     code = (
         "import json, sys, importlib.metadata as md, medimgkit, tensorflow;"
         "print(json.dumps({'medimgkit': medimgkit.__file__, 'tf': tensorflow.__file__, 'path': sys.path,"
-        " 'dist': str(md.distribution('medimgkit').locate_file('')),"
+        f" 'dist': str(md.distribution({PYPROJECT['name']!r}).locate_file('')),"
         " 'editable': any('__editable__' in m for m in sys.modules)}))"
     )
     info = json.loads(_run([python, "-c", code], cwd=fresh_venv).stdout.strip().splitlines()[-1])
