@@ -96,37 +96,37 @@ def class_labels(
     """
     expected = "integer labels (N,), one class per case"
     if labels is None:
-        raise _fail(name, expected, "None", "pass the labels")
+        raise fail(name, expected, "None", "pass the labels")
     y = np.asarray(labels)
     if y.dtype.kind in "USO":
         example = y.ravel()[:2].tolist()
-        raise _fail(name, expected, f"dtype {y.dtype} with values like {example}",
+        raise fail(name, expected, f"dtype {y.dtype} with values like {example}",
                     "map class names to integers first, e.g. np.array([names.index(v) for v in labels])")
     if y.dtype.kind not in "biuf":
-        raise _fail(name, expected, f"dtype {y.dtype}", "pass integer labels")
+        raise fail(name, expected, f"dtype {y.dtype}", "pass integer labels")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim == 2:
-        raise _fail(name, expected, f"shape {y.shape} (one-hot or multi-label rows?)",
+        raise fail(name, expected, f"shape {y.shape} (one-hot or multi-label rows?)",
                     "for one-hot rows pass y.argmax(axis=1); one label per case")
     if y.ndim != 1:
-        raise _fail(name, expected, f"shape {y.shape}", "pass one label per case")
+        raise fail(name, expected, f"shape {y.shape}", "pass one label per case")
     if len(y) == 0:
-        raise _fail(name, expected, "an empty array", "pass at least one case")
+        raise fail(name, expected, "an empty array", "pass at least one case")
     if y.dtype.kind == "f":
         bad = ~np.isfinite(y)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise _fail(name, expected, f"{y[i]} at index {i}", "drop the cases without a label")
+            raise fail(name, expected, f"{y[i]} at index {i}", "drop the cases without a label")
         frac = y != np.round(y)
         if frac.any():
             i = int(np.flatnonzero(frac)[0])
-            raise _fail(name, expected, f"{y[i]:g} at index {i} (a soft or averaged label?)",
+            raise fail(name, expected, f"{y[i]:g} at index {i} (a soft or averaged label?)",
                         "round or threshold soft labels to classes first, e.g. (y >= 0.5).astype(int)")
     y = y.astype(np.int64)
     if nonnegative and (y < 0).any():
         i = int(np.flatnonzero(y < 0)[0])
-        raise _fail(name, "labels 0, 1, ... (class indices)", f"label {int(y[i])} at index {i}",
+        raise fail(name, "labels 0, 1, ... (class indices)", f"label {int(y[i])} at index {i}",
                     "map the classes to 0..K-1 first")
     if n is not None and len(y) != n:
         raise ValueError(f"{n} {images} but {len(y)} {name}; expected one label per image")
@@ -149,7 +149,7 @@ def fits_model(model, x: np.ndarray, name: str = "images") -> None:
         fix = ("convert grey/colour with medimgkit.transforms.to_rgb or to_gray" if want[:-1] == got[:-1]
                else "resize them (medimgkit.transforms.resize_pad, or load_medical_folder(image_size=...)) "
                     "or build the model for this size")
-        raise _fail(name, f"images shaped {shown} for this model's input", f"shape (N, {', '.join(map(str, got))})",
+        raise fail(name, f"images shaped {shown} for this model's input", f"shape (N, {', '.join(map(str, got))})",
                     fix)
 
 
@@ -163,12 +163,12 @@ def fits_outputs(model, y: np.ndarray, name: str = "labels") -> int:
         return int(y.max()) + 1
     units = int(units)
     if units < 2:
-        raise _fail("model", "a classifier with one softmax output per class (2 for a binary task)",
+        raise fail("model", "a classifier with one softmax output per class (2 for a binary task)",
                     f"{units} output unit (a sigmoid?)",
                     "end the model with keras.layers.Dense(num_classes, activation='softmax')")
     bad = (y < 0) | (y >= units)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise _fail(name, f"labels in 0..{units - 1} (the model has {units} classes)", f"label {int(y[i])} at index {i}",
+        raise fail(name, f"labels in 0..{units - 1} (the model has {units} classes)", f"label {int(y[i])} at index {i}",
                     "check the labels, or build the model with one output per class")
     return units
