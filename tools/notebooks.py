@@ -17,15 +17,21 @@ builds one from a list of cells.
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 
 import nbformat
 import yaml
 
-_REPOSITORY = yaml.safe_load((Path(__file__).resolve().parents[1] / "_config.yml").read_text())["repository"]
+_ROOT = Path(__file__).resolve().parents[1]
+_REPOSITORY = yaml.safe_load((_ROOT / "_config.yml").read_text())["repository"]
 REPO_URL = _REPOSITORY["url"].rstrip("/")
 REF = str(_REPOSITORY["branch"])
-COLAB_SPEC = f"medimgkit[medical,widgets] @ git+{REPO_URL}@{REF}"
+# The distribution name, from pyproject.toml: the one place it is spelled. The
+# install line of every Colab cell and of the book's intro ({{ install_command }},
+# tools/book_site.py) is built from it.
+DIST = tomllib.loads((_ROOT / "pyproject.toml").read_text())["project"]["name"]
+COLAB_SPEC = f"{DIST}[medical,widgets] @ git+{REPO_URL}@{REF}"
 
 COLAB_CELL = f'''# On Colab, install this book's package (medimgkit); elsewhere this cell does nothing.
 import sys
