@@ -242,24 +242,27 @@ def test_widgets_show_their_saved_state(browser, server, chapter, width):
 
 
 def test_figure_scale_report(browser, server):
-    """Every output figure at 1280 px: its natural width and the scale it is shown at.
+    """Every output figure at 1280 px: its natural width, the scale it is shown at, its cell.
 
-    The legibility rule: matplotlib draws text at 10 pt by default (titles
-    12 pt) at 100 dpi; shown at scale s in the column, a 10-pt label reads as
-    10 * s pt. No label may read smaller than 8 pt, so a figure must be shown
-    at scale >= 0.8, or draw its text larger in proportion. The numbers go to
-    artifacts/site/figures.json; figures below the rule are listed there
-    (the fixes belong to the figures: fewer panels per row, taller figures).
+    The legibility rule (book/_static/book.css): no text smaller than 8 pt at
+    the column width. Matplotlib draws at 100 dpi, so text of s pt shown at
+    scale k reads as about s * k pt: with matplotlib's default 10-pt labels a
+    figure must be shown at k >= 0.77, i.e. be at most 7.5 in (752 px) wide,
+    or draw its text larger in proportion. The scales go to
+    artifacts/site/figures.json, with the figures below 0.77 listed apart.
+    This is a report, not a check: the font sizes are not in the PNG, and the
+    figures are fixed where they are drawn (medimgkit.plots, chapter cells).
     """
     report = {}
     for page in CHAPTERS:
         state = _state(browser, server, page, "1280")
         report[page] = [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in f.items()} for f in state["figures"]]
-    small = {p: [f for f in figs if f["scale"] < 0.8] for p, figs in report.items()}
+    small = {p: [f for f in figs if f["scale"] < 0.77] for p, figs in report.items()}
     small = {p: figs for p, figs in small.items() if figs}
-    (ARTIFACTS / "figures.json").write_text(json.dumps({"rule": "scale >= 0.8 at 1280 px", "figures": report,
-                                                        "below_rule": small}, indent=1))  # fmt: skip
+    (ARTIFACTS / "figures.json").write_text(json.dumps({"rule": "10-pt text >= 8 pt: scale >= 0.77 at 1280 px",
+                                                        "figures": report, "below_rule": small}, indent=1))  # fmt: skip
     assert any(report.values()), "no output figure found: the report would be vacuous"
+    assert all(f["shown"] <= state["column"] + 1 for figs in report.values() for f in figs), "a figure wider than the column"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
