@@ -77,17 +77,18 @@ def test_a_chapter_that_failed_or_changed_cannot_make_a_site(tmp_path):
     assert not (tmp_path / "out" / "_build").exists()
 
 
-def _tiny_project(tmp_path: Path, markdown_format: str, outputs: list) -> subprocess.CompletedProcess:
+def _tiny_project(tmp_path: Path, markdown_format: str, outputs: list, execute: str = "off",
+                  code: str = "show()") -> subprocess.CompletedProcess:  # fmt: skip
     """A one-notebook Sphinx project with MyST-NB and tools/book_site.py, built strictly."""
     src = tmp_path / markdown_format / "src"
     src.mkdir(parents=True)
     (src / "conf.py").write_text(
         f"import sys\nsys.path.insert(0, {str(ROOT / 'tools')!r})\n"
-        "extensions = ['myst_nb', 'book_site']\nnb_execution_mode = 'off'\n"
+        f"extensions = ['myst_nb', 'book_site']\nnb_execution_mode = {execute!r}\n"
         f"nb_render_markdown_format = {markdown_format!r}\nexclude_patterns = ['_build']\n"
     )
     nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("show()")
+    cell = nbformat.v4.new_code_cell(code)
     cell.outputs = [nbformat.from_dict(o) for o in outputs]
     nb.cells = [nbformat.v4.new_markdown_cell("# A page"), cell]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -113,6 +114,17 @@ def test_tables_render_and_tracebacks_fail_the_strict_build(tmp_path):
     assert as_text.returncode != 0 and "Markdown table rendered as text" in as_text.stderr, as_text.stderr[-2000:]
     error = _tiny_project(tmp_path, "gfm", [TABLE, ERROR])
     assert error.returncode != 0 and "a traceback in a cell output" in error.stderr, error.stderr[-2000:]
+
+
+def test_an_executing_build_writes_the_time_table(tmp_path):
+    """make book executes (or takes from its cache) every chapter: the table gives MyST-NB's times."""
+    code = "from IPython.display import Markdown, display\ndisplay(Markdown('| a | b |\\n|---|---|\\n| 1 | 2 |'))"
+    proc = _tiny_project(tmp_path, "myst", [], execute="force", code=code)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "<table" in proc.html, "the executed Markdown output is no HTML table"
+    table = (tmp_path / "myst" / "execution_times.md").read_text()
+    row = next(line for line in table.splitlines() if line.startswith("| index |"))
+    assert "executed by the build (force), ok" in row and re.search(r"\| \d+\.\d \|", row), row
 
 
 def test_the_book_renders_markdown_outputs_as_tables():
