@@ -163,11 +163,11 @@ def fit(
         raise ValueError(f"ema needs patience=None (no early stopping), got patience={patience!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    x_train, y_train = _split(train, "train")
-    x_val, y_val = _split(val, "val")
+    train_images, y_train, train_shape = _split(train, "train", keep_float=False)  # as_dataset converts them
+    x_val, y_val, _ = _split(val, "val")
     positive = _check_validation(y_val, positive, patience)
     set_seed(seed, deterministic=deterministic)
-    steps = epochs * int(np.ceil(len(x_train) / batch_size))
+    steps = epochs * int(np.ceil(len(y_train) / batch_size))
     lr = keras.optimizers.schedules.CosineDecay(learning_rate, steps) if schedule == "cosine" else learning_rate
     settings = {"learning_rate": lr, "weight_decay": weight_decay, "label_smoothing": label_smoothing,
                 "one_hot": bool(label_smoothing or mixup), "ema": ema}
@@ -185,13 +185,13 @@ def fit(
             _compile(model, **settings)
     else:
         raise TypeError(f"build must be a keras.Model or a callable, got {type(build).__name__}")
-    for x, y, split in ((x_train, y_train, "train"), (x_val, y_val, "val")):
+    for x, y, split in ((np.broadcast_to(np.float32(0), train_shape), y_train, "train"), (x_val, y_val, "val")):
         fits_model(model, x, f"{split} images")
         classes = fits_outputs(model, y, f"{split} labels")
     if positive >= classes:
         raise ValueError(f"positive: expected one of the model's classes 0..{classes - 1}, found {positive}; "
                          "pass the label of the disease class")
-    train_ds = as_dataset(x_train, y_train, batch_size=batch_size, shuffle=True, seed=seed)
+    train_ds = as_dataset(train_images, y_train, batch_size=batch_size, shuffle=True, seed=seed)
     val_targets = y_val
     if label_smoothing or mixup:
         import tensorflow as tf
@@ -220,8 +220,12 @@ def fit(
     return model, history
 
 
-def _split(data, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(images, labels)`` of a split, checked against the input contract; a ``FolderDataset`` works too."""
+def _split(data, split: str, keep_float: bool = True) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """``(images, labels, shape)`` of a split, checked against the input contract; a ``FolderDataset`` works too.
+
+    The images come back as float32 in [0, 1] with a channel axis, or, with
+    ``keep_float=False``, as they were given (checked, not kept twice in memory).
+    """
     if hasattr(data, "images") and hasattr(data, "labels"):
         images, labels = data.images, data.labels
     else:
@@ -234,7 +238,11 @@ def _split(data, split: str) -> tuple[np.ndarray, np.ndarray]:
             ) from exc
     x = model_input(images, f"{split} images")
     y = class_labels(labels, f"{split} labels", n=len(x), images=f"{split} images")
-    return x, y
+    shape = x.shape
+    if not keep_float:
+        del x
+        return images, y, shape
+    return x, y, shape
 
 
 def _check_validation(y_val: np.ndarray, positive, patience) -> int:
