@@ -10,12 +10,15 @@ Modules
 ``grading``      ordered grades: confusion matrix, quadratic-weighted kappa, macro AUC
 ``calibration``  thresholds (Youden, target sensitivity), reliability, ECE, Platt scaling
 ``compare``      two models on the same cases: the paired bootstrap of the AUC difference
+``segmentation`` Dice, IoU and pixel accuracy per image with CIs; the Keras Dice loss and metrics
+``agreement``    a measurement against its reference: mean absolute difference, bias, limits of agreement
 
 Every interval comes from one percentile bootstrap over cases
 (``bootstrap_ci``); every metric validates labels and scores the same way.
 """
 
 from medimgkit.metrics._bootstrap import bootstrap_ci, bootstrap_samples, percentile_interval
+from medimgkit.metrics.agreement import agreement_report
 from medimgkit.metrics.binary import (
     METRICS,
     binary_report,
@@ -44,6 +47,15 @@ from medimgkit.metrics.grading import (
     predict_grades,
     quadratic_weighted_kappa,
 )
+from medimgkit.metrics.segmentation import (
+    dice,
+    dice_loss,
+    dice_metric,
+    iou,
+    iou_metric,
+    pixel_accuracy,
+    segmentation_report,
+)
 
 __all__ = [
     "GRADING_METRICS",
@@ -71,4 +83,13 @@ __all__ = [
     "roc_curve",
     "threshold_for_sensitivity",
     "youden_threshold",
+    # segmentation and measurement
+    "agreement_report",
+    "dice",
+    "dice_loss",
+    "dice_metric",
+    "iou",
+    "iou_metric",
+    "pixel_accuracy",
+    "segmentation_report",
 ]
