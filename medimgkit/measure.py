@@ -16,6 +16,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage
 
+MIN_PIXELS = 5  #: the fewest pixels an ellipse is fitted to
+
 __all__ = [
     "Ellipse",
     "ellipse_mask",
@@ -110,7 +112,7 @@ def largest_component(mask, name: str = "mask") -> np.ndarray:
     return ndimage.binary_fill_holes(labels == 1 + int(np.argmax(sizes)))
 
 
-def fit_ellipse(mask, name: str = "mask", min_pixels: int = 5) -> Ellipse:
+def fit_ellipse(mask, name: str = "mask", min_pixels: int = MIN_PIXELS) -> Ellipse:
     """The ellipse with the same area centre and second moments as a filled mask.
 
     A filled ellipse with semi-axes ``a``, ``b`` has variances ``a**2 / 4`` and
@@ -161,7 +163,7 @@ def ellipse_perimeter(a, b):
     return float(p) if p.ndim == 0 else p
 
 
-def head_circumference_mm(masks, pixel_mm, clean: bool = True, names=None) -> np.ndarray:
+def head_circumference_mm(masks, pixel_mm, clean: bool = True, names=None, empty: str = "raise") -> np.ndarray:
     """Head circumference in millimetres of each filled mask: fitted ellipse's perimeter times pixel size.
 
     Parameters
@@ -176,6 +178,11 @@ def head_circumference_mm(masks, pixel_mm, clean: bool = True, names=None) -> np
         (:func:`largest_component`); use it on a network's predictions.
     names : sequence of str, optional
         How error messages name each mask (e.g. file names); default ``mask i``.
+    empty : "raise" or "nan"
+        What an empty mask (no head found), or one too small to fit an
+        ellipse to (under 5 pixels), gives: a ``ValueError`` naming it, or
+        NaN, so that a batch of predictions can be measured and its failures
+        counted.
 
     Returns
     -------
@@ -194,12 +201,17 @@ def head_circumference_mm(masks, pixel_mm, clean: bool = True, names=None) -> np
         else np.asarray(pixel_mm, dtype=np.float64)
     if sizes.shape != (len(batch),):
         raise ValueError(f"pixel_mm: expected one pixel size per mask ({len(batch)}), found shape {sizes.shape}")
+    if empty not in ("raise", "nan"):
+        raise ValueError(f"empty must be 'raise' or 'nan', got {empty!r}")
     label = (lambda i: str(names[i])) if names is not None else (lambda i: f"mask {i}")
     out = np.empty(len(batch))
     for i, m in enumerate(batch):
         if not (np.isfinite(sizes[i]) and sizes[i] > 0):
             raise ValueError(f"{label(i)}: pixel size must be a finite number of mm above 0, got {float(sizes[i])!r}")
         m = largest_component(m, label(i)) if clean else m
+        if empty == "nan" and m.sum() < MIN_PIXELS:
+            out[i] = np.nan
+            continue
         e = fit_ellipse(m, label(i))
         out[i] = ellipse_perimeter(e.a, e.b) * sizes[i]
     return float(out[0]) if single else out

@@ -87,6 +87,8 @@ def test_bad_input_is_named():
     head = ellipse_mask((60, 50, 30, 20, 0), (100, 120))
     with pytest.raises(ValueError, match="mask 1: the mask is empty.*no head"):
         head_circumference_mm(np.stack([head, np.zeros_like(head)]), 0.2)
+    measured = head_circumference_mm(np.stack([head, np.zeros_like(head)]), 0.2, empty="nan")
+    assert np.isfinite(measured[0]) and np.isnan(measured[1])
     with pytest.raises(ValueError, match="003_HC.png: the mask is empty"):
         head_circumference_mm(np.stack([head, np.zeros_like(head)]), 0.2, names=["002_HC.png", "003_HC.png"])
     with pytest.raises(ValueError, match="mask 0: pixel size must be a finite number of mm above 0, got 0.0"):

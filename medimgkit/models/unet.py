@@ -22,7 +22,7 @@ def _double_conv(x, filters: int, batch_norm: bool, name: str):
     for i in (1, 2):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=f"{name}_conv{i}")(x)
         if batch_norm:
-            x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+            x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)  # moving averages that keep up in a short training
         x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
     return x
 
