@@ -16,7 +16,10 @@ from medimgkit._text import markdown_table
 from medimgkit.explain import overlay
 from medimgkit.metrics import roc_auc, roc_curve
 
-__all__ = ["markdown_table", "plot_confusion", "plot_gradcam", "plot_history", "plot_roc", "show_images"]
+__all__ = [
+    "markdown_table", "plot_bland_altman", "plot_confusion", "plot_gradcam", "plot_history", "plot_roc",
+    "plot_segmentation", "show_images",
+]
 
 
 def plot_history(history, metrics: Sequence[str] = ("loss", "val_auc"), axes=None):
@@ -115,3 +118,89 @@ def plot_gradcam(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str]
         axes[2 * r + 1, c].imshow(overlay(img, heatmaps[i], alpha=alpha))
     fig.tight_layout()
     return fig
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    img = np.asarray(image)
+    return img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img
+
+
+def _mask2d(mask, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    m = np.asarray(mask)
+    if m.ndim == 3 and m.shape[-1] == 1:
+        m = m[..., 0]
+    if m.shape != shape:
+        raise ValueError(f"{name} has shape {m.shape} but its image has shape {shape}; a mask must have its image's height and width")
+    return m > 0.5 if m.dtype != bool else m
+
+
+def plot_segmentation(images: np.ndarray, truth: np.ndarray | None = None, pred: np.ndarray | None = None,
+                      titles: Sequence[str] | None = None, cols: int = 4, size: float = 3.0):
+    """Images with the outline of the true mask (green) and of the predicted mask (magenta) drawn on them.
+
+    ``images`` (N, H, W[, 1]); ``truth`` and ``pred`` masks (N, H, W[, 1]),
+    bool, 0/1 or probabilities (``> 0.5`` is in); either may be ``None``.
+    Outlines, not filled areas, so the anatomy under the mask stays visible.
+
+    Raises
+    ------
+    ValueError
+        A mask whose shape differs from its image's, or a count of masks that
+        differs from the count of images (naming the index).
+    """
+    from scipy import ndimage
+
+    images = np.asarray(images)
+    n = len(images)
+    for name, masks in (("truth", truth), ("pred", pred)):
+        if masks is not None and len(masks) != n:
+            raise ValueError(f"{name} has {len(masks)} masks but there are {n} images; expected one mask per image")
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * 0.8 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i in range(n):
+        ax = axes.flat[i]
+        img = _grey(images[i])
+        ax.imshow(img, cmap="gray")
+        for name, masks, colour in (("truth", truth, "lime"), ("pred", pred, "magenta")):
+            if masks is None:
+                continue
+            m = _mask2d(masks[i], f"{name}[{i}]", img.shape[:2])
+            edge = m & ~ndimage.binary_erosion(m)
+            ax.imshow(np.ma.masked_where(~edge, edge), cmap=plt.matplotlib.colors.ListedColormap([colour]),
+                      interpolation="nearest", alpha=0.9)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
+    handles = [plt.Line2D([], [], color=c, lw=2, label=lab) for lab, m, c in
+               (("truth", truth, "lime"), ("prediction", pred, "magenta")) if m is not None]
+    if handles:
+        fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False)
+    fig.tight_layout(rect=(0, 0.04 if handles else 0, 1, 1))
+    return fig
+
+
+def plot_bland_altman(measured, reference, unit: str = "mm", ax=None, title: str = ""):
+    """Bland-Altman plot: difference (measured - reference) against their mean, with bias and 95 % limits of agreement.
+
+    Returns the figure; the numbers behind it are
+    :func:`medimgkit.metrics.agreement_report`.
+    """
+    from medimgkit.metrics import agreement_report
+
+    report = agreement_report(measured, reference, n_boot=0)
+    m, r = np.asarray(measured, dtype=float).ravel(), np.asarray(reference, dtype=float).ravel()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4))
+    ax.scatter((m + r) / 2, report["diff"], s=10, alpha=0.6)
+    ax.axhline(report["bias"], color="k", lw=1.2, label=f"bias {report['bias']:+.2f} {unit}")
+    lo, hi = report["loa"]
+    for v in (lo, hi):
+        ax.axhline(v, color="k", ls="--", lw=1)
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.plot([], [], "k--", label=f"95 % limits {lo:+.2f} to {hi:+.2f} {unit}")
+    ax.set_xlabel(f"mean of measured and reference ({unit})")
+    ax.set_ylabel(f"measured - reference ({unit})")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    return ax.figure

@@ -57,7 +57,7 @@ def test_three_tiers_are_folders():
     for tier in ("scratch", "experiments"):
         assert (PACKAGE / tier / "__init__.py").exists()
     top = sorted(p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_"))
-    assert top == ["config", "crossval", "export", "plots", "train", "transforms"], top
+    assert top == ["config", "crossval", "export", "measure", "plots", "train", "transforms"], top
 
 
 @pytest.mark.parametrize("old", sorted(MOVED))

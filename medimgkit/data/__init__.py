@@ -1,7 +1,15 @@
-"""Data: MedMNIST with checksums, class-per-folder and medical folders, tf.data pipelines, splits, resampling."""
+"""Data: MedMNIST and HC18 with checksums, class-per-folder and medical folders, tf.data pipelines, splits, resampling."""
 
 from medimgkit.data.download import ChecksumError, DataUnavailableError, md5sum
 from medimgkit.data.folder import load_image_folder, save_image_folder
+from medimgkit.data.hc18 import (
+    HC18,
+    download_hc18,
+    hc18_checksums,
+    hc18_subject,
+    load_hc18,
+    read_hc18_csv,
+)
 from medimgkit.data.medical_folder import FolderDataset, load_medical_folder
 from medimgkit.data.medmnist import (
     SPLITS,
@@ -48,4 +56,11 @@ __all__ = [
     "patient_split",
     "shared_patients",
     "split_balance",
+    # HC18: fetal head ultrasound, segmentation and head circumference
+    "HC18",
+    "download_hc18",
+    "hc18_checksums",
+    "hc18_subject",
+    "load_hc18",
+    "read_hc18_csv",
 ]

@@ -10,6 +10,8 @@ Modules
 ``grading``      ordered grades: confusion matrix, quadratic-weighted kappa, macro AUC
 ``calibration``  thresholds (Youden, target sensitivity), reliability, ECE, Platt scaling
 ``compare``      two models on the same cases: the paired bootstrap of the AUC difference
+``segmentation`` Dice, IoU and pixel accuracy per image with CIs; the Keras Dice loss and metrics
+``agreement``    a measurement against its reference: mean absolute difference, bias, limits of agreement
 
 Proportions (sensitivity, specificity, PPV, NPV, accuracy) get Wilson score
 intervals (``wilson_interval``), which stay honest with few cases; every other
@@ -20,6 +22,7 @@ sigmoid output (the probability of label 1), ``(N, C)`` class probabilities.
 """
 
 from medimgkit.metrics._bootstrap import bootstrap_ci, bootstrap_samples, percentile_interval
+from medimgkit.metrics.agreement import agreement_report
 from medimgkit.metrics.binary import (
     METRICS,
     MIN_CASES,
@@ -50,6 +53,15 @@ from medimgkit.metrics.grading import (
     predict_grades,
     quadratic_weighted_kappa,
 )
+from medimgkit.metrics.segmentation import (
+    dice,
+    dice_loss,
+    dice_metric,
+    iou,
+    iou_metric,
+    pixel_accuracy,
+    segmentation_report,
+)
 
 __all__ = [
     "GRADING_METRICS",
@@ -79,4 +91,13 @@ __all__ = [
     "threshold_for_sensitivity",
     "wilson_interval",
     "youden_threshold",
+    # segmentation and measurement
+    "agreement_report",
+    "dice",
+    "dice_loss",
+    "dice_metric",
+    "iou",
+    "iou_metric",
+    "pixel_accuracy",
+    "segmentation_report",
 ]

@@ -1,4 +1,4 @@
-"""Models: the article's CNN, the improved CNN, transfer learning and an ordinal head.
+"""Models: the article's CNN, the improved CNN, transfer learning, an ordinal head and a U-Net.
 
 Every model is a Keras 3 functional model with an explicit ``keras.Input``
 (Grad-CAM needs the symbolic graph). Layers the package looks up by name are
@@ -9,6 +9,7 @@ Modules
 ``cnn``       ``article_cnn`` (the source article's model, as printed), ``improved_cnn``, ``augmentation``
 ``transfer``  ImageNet backbones and reuse of a medimgkit CNN trained on another dataset
 ``ordinal``   a cumulative-link head for ordered grades
+``unet``      a U-Net for binary segmentation (depth, width, batch norm)
 ``layers``    names of shared layers
 """
 
@@ -22,6 +23,7 @@ from medimgkit.models.transfer import (
     reuse_backbone,
     unfreeze,
 )
+from medimgkit.models.unet import unet
 
 __all__ = [
     "CumulativeLink",
@@ -33,4 +35,5 @@ __all__ = [
     "ordinal_cnn",
     "reuse_backbone",
     "unfreeze",
+    "unet",
 ]
