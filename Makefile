@@ -26,13 +26,19 @@ JB     := $(BIN)/jupyter-book build . --warningiserror --keep-going
 # _config.yml's html_extra_path serves it as <site>/vendor/.
 VENDOR := _build/extra/vendor
 
-# Real MedMNIST files: use ../shared/data/medmnist when it sits beside the
-# checkout (CI, the team's machines); elsewhere medimgkit downloads them once
-# into ~/.cache/medimgkit. An explicit MEDIMGKIT_DATA always wins.
-SHARED_DATA := $(abspath ../shared/data/medmnist)
+# Real data: when ../shared/data sits beside the checkout (CI, the team's machines),
+# MEDIMGKIT_DATA points at _build/data, a cache-shaped folder of links to it (every
+# MedMNIST file at its top level, hc18/ beside them), so nothing is downloaded and
+# what the package derives (HC18 resized once) is written inside the checkout, never
+# into the read-only shared copy. Elsewhere medimgkit downloads the files once into
+# ~/.cache/medimgkit, its default. An explicit MEDIMGKIT_DATA always wins.
+SHARED_DATA := $(abspath ../shared/data)
+LINKED_DATA := $(CURDIR)/_build/data
+DATA_LINKS  :=
 ifeq ($(origin MEDIMGKIT_DATA), undefined)
-ifneq ($(wildcard $(SHARED_DATA)/INFO.json),)
-export MEDIMGKIT_DATA := $(SHARED_DATA)
+ifneq ($(wildcard $(SHARED_DATA)/medmnist/INFO.json),)
+export MEDIMGKIT_DATA := $(LINKED_DATA)
+DATA_LINKS := $(LINKED_DATA)/.linked
 endif
 endif
 export TF_CPP_MIN_LOG_LEVEL ?= 3
@@ -71,6 +77,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(LINKED_DATA)/.linked:
+	mkdir -p $(LINKED_DATA)
+	for f in $(SHARED_DATA)/medmnist/*; do ln -sfn "$$f" $(LINKED_DATA)/; done
+	if [ -d $(SHARED_DATA)/hc18 ]; then ln -sfn $(SHARED_DATA)/hc18 $(LINKED_DATA)/hc18; fi
+	touch $@
+
 node_modules/.package-lock.json: package.json package-lock.json $(STAMP)
 	$(NPM) ci --ignore-scripts --no-audit --no-fund
 
@@ -90,20 +102,20 @@ $(VENDOR)/.copied: node_modules/.package-lock.json tools/widgets_mathjax3.js
 
 vendor: $(VENDOR)/.copied
 
-book: $(STAMP) vendor
+book: $(STAMP) vendor $(DATA_LINKS)
 	rm -rf _build/html.FAILED
 	MEDIMGKIT_QUICK=0 $(JB) || { rc=$$?; rm -rf _build/html.FAILED; \
 		[ -d _build/html ] && mv _build/html _build/html.FAILED; \
 		echo "make book: the build FAILED (exit $$rc); its pages are in _build/html.FAILED: do not serve or deploy them" >&2; \
 		exit 1; }
 
-quickbook: nbval vendor
+quickbook: nbval vendor $(DATA_LINKS)
 	$(BIN)/python tools/quick_site.py
 
 # Stage 2 runs even when stage 1 failed (it reports what is wrong with the site), but a
 # chapter that failed under nbval is refused before the site is built, and either stage
 # failing fails make test.
-test: $(STAMP) vendor
+test: $(STAMP) vendor $(DATA_LINKS)
 	@start=$$(date +%s); rc=0; \
 	echo "== make test, stage 1: unit tests and nbval over every chapter ($(JOBS) workers)"; \
 	$(STAGE1) || rc=1; \
@@ -116,7 +128,7 @@ test: $(STAMP) vendor
 	echo "stage 1 $$((t1 - start)) s, stage 2 $$((t2 - t1)) s; make test took $$((t2 - start)) s in all (exit $$rc)"; \
 	exit $$rc
 
-nbval: $(STAMP)
+nbval: $(STAMP) $(DATA_LINKS)
 	MEDIMGKIT_QUICK=1 $(NBVAL_PYTHON) -m pytest $(XDIST) book $(NBVAL_ARGS) --durations=25
 
 # Static checks (ruff, configured in pyproject.toml); CI runs it before the tests.
@@ -131,7 +143,7 @@ COLAB_PYTHON   ?= python3.13
 COLAB_CHAPTERS ?= 1
 COLAB_WORKERS  ?= 2
 .PHONY: colab-check
-colab-check:
+colab-check: $(DATA_LINKS)
 	$(PYTHON) tools/colab_check.py --python $(COLAB_PYTHON) --chapters $(COLAB_CHAPTERS) --workers $(COLAB_WORKERS)
 
 clean:
