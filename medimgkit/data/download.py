@@ -21,13 +21,23 @@ class DataUnavailableError(OSError):
     """A dataset is neither cached nor downloadable (no network, bad URL)."""
 
 
-def md5sum(path: str | os.PathLike) -> str:
-    """Hex MD5 digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.md5()
+def file_digest(path: str | os.PathLike, algorithm: str = "md5") -> str:
+    """Hex digest of a file (``algorithm``: any name ``hashlib.new`` knows), read in 1 MiB chunks."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def md5sum(path: str | os.PathLike) -> str:
+    """Hex MD5 digest of a file (MedMNIST publishes MD5s)."""
+    return file_digest(path, "md5")
+
+
+def sha256sum(path: str | os.PathLike) -> str:
+    """Hex SHA-256 digest of a file (HC18's checksum list)."""
+    return file_digest(path, "sha256")
 
 
 def verify_md5(path: str | os.PathLike, expected: str) -> None:

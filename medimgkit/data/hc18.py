@@ -40,7 +40,7 @@ import numpy as np
 
 from medimgkit._files import atomic_dir, atomic_file
 from medimgkit.config import data_dir
-from medimgkit.data.download import ChecksumError, DataUnavailableError
+from medimgkit.data.download import ChecksumError, DataUnavailableError, sha256sum
 
 __all__ = [
     "CANVAS",
@@ -107,15 +107,6 @@ def hc18_checksums() -> dict[str, str]:
             digest, name = line.split()
             sums[name] = digest
     return sums
-
-
-def sha256sum(path: str | os.PathLike) -> str:
-    """Hex SHA-256 digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _mismatch(what: str, expected: str, found: str, fix: str) -> ChecksumError:
