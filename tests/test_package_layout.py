@@ -104,3 +104,14 @@ def test_every_subpackage_reexports_what_it_lists():
         module = importlib.import_module(f"medimgkit.{name}")
         for public in module.__all__:
             assert hasattr(module, public), f"medimgkit.{name}.__all__ lists {public} but it is missing"
+
+
+def test_every_public_module_has_a_tier_on_the_api_page():
+    """tools/medimgkit_api.py fails the site build on a module in no tier; catch that here, fast."""
+    sys.path.insert(0, str(PACKAGE.parent / "tools"))
+    import medimgkit_api
+
+    tiers = {name: medimgkit_api.tier_of(name) for name in medimgkit_api.public_modules()}
+    assert tiers["medimgkit.scratch.conv"] == "From scratch"
+    assert tiers["medimgkit.experiments.recipe"] == "The book's experiments"
+    assert tiers["medimgkit.io.dicom"] == "Medical files"

@@ -40,7 +40,7 @@ TIERS: list[tuple[str, str, tuple[str, ...]]] = [
      "What a course can reuse: settings, data with checksums, transforms, the book's models, "
      "seeded training, cross-validation, export and plots.",
      ("medimgkit", "medimgkit.config", "medimgkit.data", "medimgkit.transforms", "medimgkit.models",
-      "medimgkit.train", "medimgkit.crossval", "medimgkit.export", "medimgkit.plots")),
+      "medimgkit.train", "medimgkit.crossval", "medimgkit.measure", "medimgkit.export", "medimgkit.plots")),
     ("Medical files",
      "DICOM files and series, NIfTI volumes and de-identification, each file checked before it is decoded.",
      ("medimgkit.io",)),
