@@ -58,6 +58,10 @@ def vit(
 ) -> keras.Model:
     """A small Vision Transformer classifier; output: class probabilities ``(N, num_classes)``.
 
+    Layers: ``image``, ``patch_embedding``, ``position_embedding``,
+    ``block{k}_attention`` (``keras.layers.MultiHeadAttention``), ...,
+    ``probabilities``.
+
     Parameters
     ----------
     input_shape : (height, width, channels), both sides divisible by ``patch_size``
@@ -68,10 +72,6 @@ def vit(
     mlp_dim : hidden units of each block's MLP
     dropout : dropout in the MLPs and before the classifier
     augment : the same light augmentation as :func:`medimgkit.models.improved_cnn`
-
-    Layers: ``image``, ``patch_embedding``, ``position_embedding``,
-    ``block{k}_attention`` (``keras.layers.MultiHeadAttention``), ...,
-    ``probabilities``.
     """
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3 or min(shape) < 1:
