@@ -17,7 +17,7 @@ from medimgkit.explain import overlay
 from medimgkit.metrics import roc_auc, roc_curve
 
 __all__ = [
-    "markdown_table", "plot_bland_altman", "plot_confusion", "plot_gradcam", "plot_history", "plot_roc",
+    "markdown_table", "plot_bland_altman", "plot_confusion", "plot_gradcam", "plot_history", "plot_maps", "plot_roc",
     "plot_segmentation", "show_images",
 ]
 
@@ -204,3 +204,31 @@ def plot_bland_altman(measured, reference, unit: str = "mm", ax=None, title: str
     ax.set_title(title)
     ax.legend(fontsize="small")
     return ax.figure
+
+
+def plot_maps(images: np.ndarray, maps: dict[str, np.ndarray], titles: Sequence[str] | None = None, alpha: float = 0.4):
+    """Images (top row) and one row of overlays per kind of map, e.g. ``{"Grad-CAM": cams, "attention": rollout}``.
+
+    Every map is ``(N, H, W)`` in [0, 1], the size of its image (see
+    :func:`medimgkit.explain.overlay`). Returns the figure.
+    """
+    images = np.asarray(images)
+    n = len(images)
+    for name, m in maps.items():
+        if len(m) != n:
+            raise ValueError(f"maps[{name!r}] has {len(m)} maps but there are {n} images; expected one map per image")
+    fig, axes = plt.subplots(1 + len(maps), n, figsize=(1.9 * n, 2.0 * (1 + len(maps))), squeeze=False)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for i in range(n):
+        img = _grey(images[i])
+        axes[0, i].imshow(img, cmap="gray")
+        if titles is not None:
+            axes[0, i].set_title(titles[i], fontsize=7)
+        for r, (name, m) in enumerate(maps.items(), start=1):
+            axes[r, i].imshow(overlay(img, np.asarray(m[i]), alpha=alpha))
+            if i == 0:
+                axes[r, 0].set_ylabel(name)
+    fig.tight_layout()
+    return fig

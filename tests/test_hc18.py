@@ -158,6 +158,24 @@ def test_download_extracts_checks_and_caches(tmp_path, source, subset):
     assert hc18_module.download_hc18(base_url="http://127.0.0.1:9/", cache_dir=cache) == folder
 
 
+def test_a_missing_csv_alone_is_downloaded(tmp_path, source, subset):
+    url = _mirror(tmp_path / "mirror", source)
+    cache = tmp_path / "cache"
+    folder = hc18_module.download_hc18(base_url=url, cache_dir=cache)
+    (folder / CSV_NAME).unlink()
+    (tmp_path / "mirror" / "training_set.zip").unlink()  # the images are cached: the zip must not be needed
+    assert hc18_module.download_hc18(base_url=url, cache_dir=cache) == folder
+    assert (folder / CSV_NAME).is_file()
+
+
+def test_an_incomplete_training_set_folder_is_named(tmp_path, source, subset):
+    url = _mirror(tmp_path / "mirror", source)
+    folder = hc18_module.download_hc18(base_url=url, cache_dir=tmp_path / "cache")
+    (folder / "training_set" / "010_2HC.png").unlink()
+    with pytest.raises(DataUnavailableError, match="lacks 1 of the 4 HC18 files.*010_2HC.png"):
+        hc18_module.download_hc18(base_url=url, cache_dir=tmp_path / "cache")
+
+
 def test_a_tampered_png_is_refused_and_nothing_is_left_half_extracted(tmp_path, source, subset):
     bad = "010_2HC_Annotation.png"
     url = _mirror(tmp_path / "mirror", source, tamper=bad)

@@ -1,4 +1,4 @@
-"""Overlay and Bland-Altman plots: they draw, and refuse a mask that does not fit its image."""
+"""Overlay, Bland-Altman and map plots: they draw, and refuse a mask or map that does not fit its image."""
 
 import matplotlib
 
@@ -34,3 +34,12 @@ def test_bland_altman_shows_bias_and_limits():
     fig = plots.plot_bland_altman(measured, reference)
     ax = fig.axes[0]
     assert "bias +1.00 mm" in [t.get_text() for t in ax.get_legend().get_texts()][0]
+
+
+def test_plot_maps_rows_per_kind_of_map():
+    images = np.zeros((3, 28, 28), np.uint8)
+    maps = {"Grad-CAM": np.random.default_rng(0).random((3, 28, 28)), "attention": np.zeros((3, 28, 28))}
+    fig = plots.plot_maps(images, maps, titles=["a", "b", "c"])
+    assert len(fig.axes) == 9 and fig.axes[3].get_ylabel() == "Grad-CAM"
+    with pytest.raises(ValueError, match="maps\\['attention'\\] has 2 maps but there are 3 images"):
+        plots.plot_maps(images, {"attention": np.zeros((2, 28, 28))})

@@ -38,14 +38,15 @@ PACKAGE = "medimgkit"
 TIERS: list[tuple[str, str, tuple[str, ...]]] = [
     ("The kit",
      "What a course can reuse: settings, data with checksums, transforms, the book's models, "
-     "seeded training, cross-validation, export and plots.",
+     "seeded training, cross-validation, measurement from masks, export and plots.",
      ("medimgkit", "medimgkit.config", "medimgkit.data", "medimgkit.transforms", "medimgkit.models",
       "medimgkit.train", "medimgkit.crossval", "medimgkit.measure", "medimgkit.export", "medimgkit.plots")),
     ("Medical files",
      "DICOM files and series, NIfTI volumes and de-identification, each file checked before it is decoded.",
      ("medimgkit.io",)),
     ("Evaluation and explanation",
-     "Clinical metrics with confidence intervals, calibration and paired comparisons; Grad-CAM, "
+     "Clinical metrics with confidence intervals, calibration and paired comparisons, segmentation and "
+     "agreement with a reference; Grad-CAM, "
      "saliency maps and their sanity check.",
      ("medimgkit.metrics", "medimgkit.explain")),
     ("From scratch",

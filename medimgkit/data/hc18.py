@@ -168,6 +168,8 @@ def download_hc18(
                 raise _mismatch(f"{_url(base, HC18_CSV)} ({HC18_CSV})", CSV_SHA256, found,
                                 f"nothing was written to {folder}")
     images = folder / "training_set"
+    if _complete(folder, sums):  # only the CSV was missing
+        return folder
     if images.exists():
         missing = sorted(n for n in sums if not (images / n).is_file())
         raise DataUnavailableError(

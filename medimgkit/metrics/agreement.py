@@ -28,8 +28,9 @@ def agreement_report(measured, reference, n_boot: int = 1000, seed: int = 0, lev
     -------
     dict with ``n``, ``mean_abs_diff`` (mean of ``|measured - reference|``),
     ``bias`` (mean of ``measured - reference``), ``sd`` (their standard
-    deviation), ``loa`` (``bias -+ 1.96 sd``), ``ci`` (``{"mean_abs_diff",
-    "bias": (low, high)}``) and ``diff`` (the differences, array (N,)).
+    deviation), ``loa`` (``bias -+ 1.96 sd``), ``ci`` (a ``(low, high)``
+    interval each for ``mean_abs_diff`` and ``bias``) and ``diff`` (the
+    differences, array (N,)).
     """
     m = np.asarray(measured, dtype=np.float64).ravel()
     r = np.asarray(reference, dtype=np.float64).ravel()

@@ -36,6 +36,9 @@ def unet(
 ) -> keras.Model:
     """A U-Net that maps images ``(N, H, W, C)`` in [0, 1] to head probabilities ``(N, H, W, 1)``.
 
+    Layers are named ``enc1_conv1`` ... (encoder), ``bottleneck_...``,
+    ``dec1_...`` (decoder, coarsest first) and ``mask`` (the sigmoid output).
+
     Parameters
     ----------
     input_shape : (height, width, channels)
@@ -49,9 +52,6 @@ def unet(
         Batch normalisation after every convolution.
     dropout : float
         Dropout rate at the bottleneck (0 switches it off).
-
-    Layers are named ``enc1_conv1`` ... (encoder), ``bottleneck_...``,
-    ``dec1_...`` (decoder, coarsest first) and ``mask`` (the sigmoid output).
     """
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3 or min(shape) < 1:
