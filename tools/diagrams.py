@@ -1142,6 +1142,89 @@ def confusion_rates():
     return fig
 
 
+# --------------------------------------------------------------------------- chapters 07b and 07c
+
+
+def segment_then_measure():
+    """Chapter 07b: from an ultrasound image to a head circumference in millimetres.
+
+    The chapter's chain: the U-Net predicts a head mask; an ellipse is fitted
+    to the mask; Ramanujan's formula gives its perimeter in pixels; the
+    image's pixel size (from the HC18 CSV, rescaled to the working resolution)
+    turns it into millimetres, compared with the sonographer's reference. Dice
+    compares the predicted mask with the annotated one. Drawn for this book.
+    """
+    fig, ax = canvas(6.8, 3.6)
+    steps = [
+        (["ultrasound", "image"], GREY_L, GREY_D),
+        (["U-Net:", "head mask"], BLUE_L, BLUE_D),
+        (["fit an", "ellipse"], ORANGE_L, ORANGE_D),
+        (["perimeter", "(Ramanujan), px"], ORANGE_L, ORANGE_D),
+        (["× mm per pixel", "= HC in mm"], GREEN_L, GREEN_D),
+    ]
+    w, h, gap, y = 1.18, 0.9, 0.2, 2.2
+    for k, (lines, fc, ec) in enumerate(steps):
+        x = 0.1 + k * (w + gap)
+        box(ax, x, y, w, h, [(s, {"size": SMALL}) for s in lines], fc=fc, ec=ec)
+        if k:
+            arrow(ax, (x - gap + 0.02, y + h / 2), (x - 0.02, y + h / 2), lw=1.0, scale=9)
+    box(ax, 0.1 + (w + gap), 0.55, w, 0.9, [("Dice", {"weight": "bold", "size": SMALL}),
+                                            ("2|A∩B| / (|A|+|B|)", {"size": SMALL})], fc="white", ec=BLUE_D)
+    arrow(ax, (0.1 + (w + gap) + w / 2, y - 0.02), (0.1 + (w + gap) + w / 2, 1.47), color=BLUE_D, lw=1.0, scale=9)
+    text(ax, 0.1 + (w + gap) + w / 2 + 1.0, 1.0, "against the annotated mask", size=SMALL, ha="left", color=GREY_D)
+    x_last = 0.1 + 4 * (w + gap)
+    box(ax, x_last, 0.55, w, 0.9, [("mean abs. diff.", {"size": SMALL}), ("Bland–Altman", {"size": SMALL})],
+        fc="white", ec=GREEN_D)
+    arrow(ax, (x_last + w / 2, y - 0.02), (x_last + w / 2, 1.47), color=GREEN_D, lw=1.0, scale=9)
+    text(ax, 3.4, 3.35, "Segment, then measure: the mask is the explanation", weight="bold")
+    return fig
+
+
+def image_to_tokens():
+    """Chapter 07c: how a Vision Transformer reads an image.
+
+    The chapter's ViT cuts a 28 x 28 image into 4 x 4 patches (a 7 x 7 grid,
+    49 tokens), maps each patch linearly to a vector (the patch embedding),
+    adds a learned position embedding, and passes the tokens through
+    Transformer blocks: multi-head self-attention, in which every token looks
+    at every other, then a small MLP, each with a residual connection. The
+    tokens are averaged and a softmax layer classifies. Drawn for this book.
+    """
+    fig, ax = canvas(6.8, 3.9)
+    # the image and its patch grid
+    x0, y0, s = 0.15, 1.0, 1.75
+    ax.add_patch(Rectangle((x0, y0), s, s, fc=GREY_L, ec=GREY_D, lw=1.0, zorder=1))
+    for k in range(1, 7):
+        ax.plot([x0 + k * s / 7] * 2, [y0, y0 + s], color=GREY, lw=0.6, zorder=2)
+        ax.plot([x0, x0 + s], [y0 + k * s / 7] * 2, color=GREY, lw=0.6, zorder=2)
+    text(ax, x0 + s / 2, y0 - 0.25, "28 × 28 image,", size=SMALL)
+    text(ax, x0 + s / 2, y0 - 0.5, "7 × 7 patches of 4 × 4", size=SMALL)
+    # tokens
+    tx = 2.35
+    for k in range(6):
+        box(ax, tx, 0.9 + k * 0.33, 0.55, 0.24, None, fc=BLUE_L, ec=BLUE_D, lw=0.8)
+    text(ax, tx + 0.27, 0.55, "49 tokens", size=SMALL)
+    arrow(ax, (x0 + s + 0.05, y0 + s / 2), (tx - 0.05, y0 + s / 2), lw=1.0, scale=9)
+    text(ax, 2.1, 3.3, "patch embedding", size=SMALL, color=BLUE_D)
+    text(ax, 2.1, 3.05, "+ position embedding", size=SMALL, color=BLUE_D)
+    # transformer blocks
+    bx = 3.3
+    box(ax, bx, 0.95, 2.0, 2.0, None, fc="white", ec=GREY_D, ls=(0, (3, 2)))
+    box(ax, bx + 0.15, 2.05, 1.7, 0.65, [("multi-head", {"size": SMALL}), ("self-attention", {"size": SMALL})],
+        fc=ORANGE_L, ec=ORANGE_D)
+    box(ax, bx + 0.15, 1.15, 1.7, 0.65, [("MLP", {"size": SMALL})], fc=ORANGE_L, ec=ORANGE_D)
+    arrow(ax, (bx + 1.0, 2.03), (bx + 1.0, 1.82), lw=1.0, scale=8)
+    text(ax, bx + 1.0, 3.15, "Transformer block × depth", size=SMALL)
+    arrow(ax, (tx + 0.6, y0 + s / 2), (bx - 0.05, y0 + s / 2), lw=1.0, scale=9)
+    # head
+    box(ax, 5.65, 1.55, 1.05, 0.8, [("average,", {"size": SMALL}), ("softmax", {"size": SMALL})],
+        fc=GREEN_L, ec=GREEN_D)
+    arrow(ax, (bx + 2.05, y0 + s / 2), (5.6, y0 + s / 2), lw=1.0, scale=9)
+    text(ax, 3.4, 0.3, "Every token attends to every other: no built-in locality, unlike a convolution.",
+         size=SMALL, color=GREY_D)
+    return fig
+
+
 # --------------------------------------------------------------------------- registry and output
 
 DIAGRAMS = {
@@ -1157,6 +1240,8 @@ DIAGRAMS = {
     "cross_validation_folds": cross_validation_folds,
     "seeds_and_ensembles": seeds_and_ensembles,
     "ordinal_head": ordinal_head,
+    "segment_then_measure": segment_then_measure,
+    "image_to_tokens": image_to_tokens,
     "regularisers": regularisers,
     "gradcam_flow": gradcam_flow,
     "export_artefacts": export_artefacts,
