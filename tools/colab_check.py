@@ -53,7 +53,6 @@ CONSTRAINTS = ROOT / ".ci" / "colab-constraints.txt"
 WORK = ROOT / "_build" / "colab"  # --work
 # Installed after the package, under the constraints: what the tests and nbval need.
 TEST_TOOLS = ["pytest", "pytest-xdist", "nbval", "hypothesis", "pyyaml", "nbformat", "nbclient"]
-# Not Colab's business: the site build (jupyter-book, Chromium) and the wheel in the main venv.
 # Not Colab's business: the site (jupyter-book, Chromium), the wheel and the test pipeline's own
 # worker/kernel thread limits (tests/test_parallel.py), all of the main venv.
 NOT_ON_COLAB = ["tests/test_site_build.py", "tests/test_site_browser.py", "tests/test_wheel.py", "tests/test_parallel.py"]
