@@ -139,7 +139,7 @@ model, history = train.fit(
     (x, y), (xv, yv), epochs=1, patience=None, positive=0, seed=0,
 )
 probs = train.predict_proba(model, xt)
-dist = md.distribution("medimgkit")
+dist = md.distribution(sys.argv[1])  # the distribution name, from pyproject.toml
 print(json.dumps({
     "auc": float(metrics.roc_auc(yt, probs, positive=0)),
     "loss": [float(v) for v in history.history["loss"]],
@@ -155,7 +155,7 @@ print(json.dumps({
 def test_installed_wheel_trains_on_real_data(fresh_venv, tmp_path):
     """Import the wheel (not the checkout), load real MedMNIST, train 1 epoch, report a test AUC."""
     env = {"MEDIMGKIT_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = _run([fresh_venv / "bin" / "python", "-c", TRAIN_SCRIPT], cwd=tmp_path, env=env)
+    proc = _run([fresh_venv / "bin" / "python", "-c", TRAIN_SCRIPT, PYPROJECT["name"]], cwd=tmp_path, env=env)
     info = json.loads(proc.stdout.strip().splitlines()[-1])
     print(f"wheel: 1 epoch on BreastMNIST 28 px, test AUC {info['auc']:.3f} (n={info['n_test']})")
     assert Path(info["python"]).parent == fresh_venv / "bin", info["python"]
