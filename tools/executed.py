@@ -21,7 +21,12 @@ seconds per cell and in all, the mode (quick/full), the Python and the
 worker. ``tools/quick_site.py`` refuses a chapter whose status is not
 ``passed`` or whose cells differ from the chapter's current source.
 
-Used by the root ``conftest.py`` (``pytest --nb-executed DIR``).
+Used by the root ``conftest.py`` (``pytest --nb-executed DIR``). After a run,
+
+    python tools/executed.py intro-times    # the CPU-time column of book/intro.md's reading guide
+
+rewrites the "CPU time, quick mode" cell of every chapter row of the intro's
+table from ``_build/quick/executed/timings.json`` (the kernel CPU seconds).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -225,3 +231,44 @@ def previous_seconds(out_dir: Path | None) -> dict[str, float]:
         return dict(json.loads((out_dir / TIMINGS_JSON).read_text())["seconds"])
     except (ValueError, KeyError, TypeError):
         return {}
+
+
+def format_cpu(seconds: float) -> str:
+    """How the intro shows a chapter's CPU time: '<10 s', '20 s', '80 s', '4 min'."""
+    if seconds < 10:
+        return "under 10 s"
+    if seconds < 90:
+        return f"{round(seconds, -1):.0f} s"
+    return f"{seconds / 60:.0f} min"
+
+
+_ROW = re.compile(r"^(\|.*\{doc\}`[^`]*<(?P<doc>[^>`]+)>`.*\|)\s*(?P<time>[^|]*?)\s*\|\s*$")
+
+
+def intro_times(intro: Path, timings: Path) -> list[str]:
+    """Fill the last column of each chapter row of ``intro``'s table; returns the chapters updated."""
+    cpu = json.loads(timings.read_text()).get("cpu_seconds") or {}
+    if not cpu:
+        raise SystemExit(f"{timings} has no kernel CPU times: run `make test` or `make nbval` first")
+    lines, updated = intro.read_text().splitlines(keepends=True), []
+    for i, line in enumerate(lines):
+        m = _ROW.match(line.rstrip("\n"))
+        if not m:
+            continue
+        seconds = cpu.get(f"book/{Path(m['doc']).name}.ipynb")
+        if seconds is None:
+            continue
+        lines[i] = f"{m.group(1)} {format_cpu(seconds)} |\n"
+        updated.append(m["doc"])
+    intro.write_text("".join(lines))
+    return updated
+
+
+if __name__ == "__main__":
+    ROOT = Path(__file__).resolve().parents[1]
+    if sys.argv[1:2] == ["intro-times"]:
+        source = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "_build" / "quick" / "executed" / TIMINGS_JSON
+        done = intro_times(ROOT / "book" / "intro.md", source)
+        print(f"book/intro.md: CPU time of {len(done)} chapters from {source}")
+    else:
+        sys.exit("usage: python tools/executed.py intro-times [timings.json]")
