@@ -118,7 +118,7 @@ def _directive_for(module: ModuleType, name: str) -> list[str]:
         return [f".. autofunction:: {target}", ""]
     # a constant: show its value when it is short enough to read
     lines = [f".. autodata:: {target}"]
-    if len(repr(obj)) > 70:
+    if len(repr(obj)) > 70 or "://" in repr(obj):  # long values and URLs (unbreakable on a phone) are not shown
         lines.append("   :no-value:")
     return [*lines, ""]
 
