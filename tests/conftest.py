@@ -1,9 +1,9 @@
 """Shared fixtures. The real MedMNIST files are found exactly as the package finds them.
 
 ``medimgkit.data_dir()``: ``$MEDIMGKIT_DATA``, else ``~/.cache/medimgkit``.
-Nothing here points anywhere else. The Makefile sets ``MEDIMGKIT_DATA`` to
-``../shared/data/medmnist`` when that folder sits beside the checkout (the
-team's machines, CI); elsewhere the files live in the user cache, where
+Nothing here points anywhere else: the Makefile, not the tests, chooses
+``MEDIMGKIT_DATA`` (a folder of links to the team's data on the team's machines
+and in CI); elsewhere the files live in the user cache, where
 ``medimgkit`` downloads them. A missing file fails the test that needs it,
 saying where it looked and how to get the file.
 """
@@ -37,7 +37,7 @@ def _where() -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
+def data_folder() -> Path:
     """The folder with the tests' MedMNIST files: the package's data folder, checked.
 
     Fails, naming the folder, how it was chosen, the missing files and the
@@ -58,26 +58,26 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def medmnist_info(shared_dir) -> dict:
+def medmnist_info(data_folder) -> dict:
     """``INFO.json`` of the data folder: MedMNIST's own record of every file's MD5 and split sizes.
 
     medimgkit does not download it (it is not part of the Zenodo record); it sits
-    in the team's folder ``../shared/data/medmnist``, from where it can be copied.
+    in the team's MedMNIST data folder, from where it can be copied.
     """
-    path = shared_dir / "INFO.json"
+    path = data_folder / "INFO.json"
     if not path.is_file():
         folder, how = _where()
         pytest.fail(
             f"{path} is missing ({how}). It is MedMNIST's record of every file's MD5 and split sizes, "
             f"which medimgkit does not download: copy INFO.json from the team's data folder "
-            f"(../shared/data/medmnist) into {folder}.",
+            f"into {folder}.",
             pytrace=False,
         )
     return json.loads(path.read_text())["datasets"]
 
 
 @pytest.fixture(scope="session")
-def breast(shared_dir):
+def breast(data_folder):
     """BreastMNIST 28 px: {split: (uint8 images, int labels)}."""
     from medimgkit.data import load_medmnist_splits
 

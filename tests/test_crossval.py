@@ -88,7 +88,7 @@ def test_recipe_settings_route_overrides_to_the_model_or_to_fit():
         recipe.settings("breastmnist:32")
 
 
-def test_recipe_cross_validation_loads_train_and_validation_only(monkeypatch, shared_dir):
+def test_recipe_cross_validation_loads_train_and_validation_only(monkeypatch, data_folder):
     monkeypatch.setenv("MEDIMGKIT_QUICK", "1")
     loaded = []
     real = data.load_medmnist

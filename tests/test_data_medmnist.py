@@ -55,9 +55,9 @@ def test_unknown_name_and_size_are_named():
         load_medmnist("breastmnist", split="testing")
 
 
-def test_download_from_mirror_verifies_and_caches(shared_dir, tmp_path):
+def test_download_from_mirror_verifies_and_caches(data_folder, tmp_path):
     cache = tmp_path / "cache"
-    path = medmnist_path("breastmnist", 28, base_url=shared_dir.as_uri(), cache_dir=cache)
+    path = medmnist_path("breastmnist", 28, base_url=data_folder.as_uri(), cache_dir=cache)
     assert path == cache / "breastmnist.npz"
     assert md5sum(path) == dataset_info("breastmnist")["files"][28][1]
     assert sorted(p.name for p in cache.iterdir()) == ["breastmnist.npz"]
@@ -68,9 +68,9 @@ def test_download_from_mirror_verifies_and_caches(shared_dir, tmp_path):
     assert x.shape == (156, 28, 28)
 
 
-def test_corrupt_cached_file_is_refused_with_both_hashes(shared_dir, tmp_path):
+def test_corrupt_cached_file_is_refused_with_both_hashes(data_folder, tmp_path):
     bad = tmp_path / "breastmnist.npz"
-    data = (shared_dir / "breastmnist.npz").read_bytes()
+    data = (data_folder / "breastmnist.npz").read_bytes()
     bad.write_bytes(data[: len(data) // 2])  # truncated
     expected = dataset_info("breastmnist")["files"][28][1]
     with pytest.raises(ChecksumError) as err:
@@ -79,10 +79,10 @@ def test_corrupt_cached_file_is_refused_with_both_hashes(shared_dir, tmp_path):
     assert str(bad) in msg and expected in msg and md5sum(bad) in msg
 
 
-def test_truncated_download_leaves_nothing(shared_dir, tmp_path):
+def test_truncated_download_leaves_nothing(data_folder, tmp_path):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
-    data = (shared_dir / "pneumoniamnist.npz").read_bytes()
+    data = (data_folder / "pneumoniamnist.npz").read_bytes()
     (mirror / "pneumoniamnist.npz").write_bytes(data[:1000])
     cache = tmp_path / "cache"
     with pytest.raises(ChecksumError, match="28209eda62fecd6e6a2d98b1501bb15f"):
@@ -109,8 +109,8 @@ def test_download_switch_off(tmp_path):
         medmnist_path("breastmnist", cache_dir=tmp_path, download_missing=False)
 
 
-def test_env_mirror_is_used(shared_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("MEDIMGKIT_MIRROR", shared_dir.as_uri())
+def test_env_mirror_is_used(data_folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDIMGKIT_MIRROR", data_folder.as_uri())
     monkeypatch.setenv("MEDIMGKIT_DATA", str(tmp_path))
     x, y = load_medmnist("retinamnist", 28, "val")
     assert x.shape == (120, 28, 28, 3) and len(y) == 120
@@ -124,9 +124,9 @@ def test_npz_with_pickled_object_is_not_loaded(tmp_path, monkeypatch):
         load_medmnist("breastmnist", cache_dir=tmp_path)
 
 
-def test_shared_folder_is_not_written(shared_dir):
-    before = sorted(p.name for p in shared_dir.iterdir())
+def test_shared_folder_is_not_written(data_folder):
+    before = sorted(p.name for p in data_folder.iterdir())
     load_medmnist("breastmnist", 64, "val")
-    assert sorted(p.name for p in shared_dir.iterdir()) == before
-    assert not list(shared_dir.glob("*.part"))
-    shutil.disk_usage(shared_dir)  # folder still readable
+    assert sorted(p.name for p in data_folder.iterdir()) == before
+    assert not list(data_folder.glob("*.part"))
+    shutil.disk_usage(data_folder)  # folder still readable

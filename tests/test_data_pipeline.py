@@ -82,7 +82,7 @@ def test_folder_round_trip_keeps_grey(breast, tmp_path):
         assert np.array_equal(a, b)
 
 
-def test_folder_rgb_and_resize(shared_dir, tmp_path):
+def test_folder_rgb_and_resize(data_folder, tmp_path):
     from medimgkit.data import load_medmnist
 
     x, y = load_medmnist("retinamnist", 28, "val")
@@ -119,7 +119,7 @@ def test_folder_rejects_non_image_and_fake_png(breast, tmp_path):
         load_image_folder(tmp_path)
 
 
-def test_folder_rejects_mixed_sizes_and_channels(breast, shared_dir, tmp_path):
+def test_folder_rejects_mixed_sizes_and_channels(breast, data_folder, tmp_path):
     from medimgkit.data import load_medmnist
 
     tree, scratch = tmp_path / "tree", tmp_path / "scratch"

@@ -19,7 +19,7 @@ from pathlib import Path
 from medimgkit.data import dataset_info
 
 ROOT = Path(__file__).resolve().parents[1]
-# Tests that reach the data each way: the shared_dir and medmnist_info fixtures, load_medmnist's
+# Tests that reach the data each way: the data_folder and medmnist_info fixtures, load_medmnist's
 # default folder, the session fixtures breast and trained_cnn, a module fixture (test_mapping).
 DATA_TESTS = [
     "tests/test_data_medmnist.py",
@@ -42,14 +42,14 @@ def _run_in_home(home: Path, tests: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
 
 
-def test_data_tests_pass_with_only_the_user_cache(shared_dir, tmp_path):
+def test_data_tests_pass_with_only_the_user_cache(data_folder, tmp_path):
     home = tmp_path / "home"
     cache = home / ".cache" / "medimgkit"
     cache.mkdir(parents=True)
     needed = sorted({f for info in map(dataset_info, ("breastmnist", "pneumoniamnist", "retinamnist"))
-                     for f, _ in info["files"].values() if (shared_dir / f).is_file()} | {"INFO.json"})
+                     for f, _ in info["files"].values() if (data_folder / f).is_file()} | {"INFO.json"})
     for name in needed:
-        (cache / name).symlink_to(shared_dir / name)
+        (cache / name).symlink_to(data_folder / name)
     before = _files(home)
 
     proc = _run_in_home(home, DATA_TESTS)

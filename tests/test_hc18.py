@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -22,10 +21,14 @@ CSV_NAME = "training_set_pixel_size_and_HC.csv"
 
 
 def _source() -> Path:
-    for candidate in (Path(os.environ.get("MEDIMGKIT_DATA", "")) / "hc18", ROOT.parent / "shared" / "data" / "hc18"):
-        if (candidate / CSV_NAME).is_file():
-            return candidate
-    pytest.fail("real HC18 data not found: expected $MEDIMGKIT_DATA/hc18 or ../shared/data/hc18")
+    """HC18 where the package finds it: ``data_dir() / "hc18"`` (MEDIMGKIT_DATA, else the user cache)."""
+    from medimgkit.config import data_dir
+
+    candidate = data_dir() / "hc18"
+    if (candidate / CSV_NAME).is_file():
+        return candidate
+    pytest.fail(f"real HC18 data not found in {candidate}: run medimgkit.data.download_hc18() or set MEDIMGKIT_DATA",
+                pytrace=False)
 
 
 @pytest.fixture(scope="session")

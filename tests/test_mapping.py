@@ -17,7 +17,7 @@ from medimgkit.scratch.mapping import (
 
 
 @pytest.fixture(scope="module")
-def profile(shared_dir):
+def profile(data_folder):
     """Row 16 of BreastMNIST-64 training image 66, which crosses a malignant lesion."""
     x, y = load_medmnist("breastmnist", 64, "train")
     assert y[66] == 0  # malignant

@@ -10,7 +10,7 @@ K = 5
 
 
 @pytest.fixture(scope="module")
-def grades(shared_dir):
+def grades(data_folder):
     """Real RetinaMNIST test grades and seeded 'predictions': mostly right, off by one or two, some random."""
     from medimgkit.data import load_medmnist
 

@@ -12,7 +12,7 @@ K = 5
 
 
 @pytest.fixture(scope="module")
-def retina(shared_dir):
+def retina(data_folder):
     from medimgkit.data import load_medmnist_splits
 
     return load_medmnist_splits("retinamnist", 28)

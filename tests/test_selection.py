@@ -7,7 +7,7 @@ from medimgkit.scratch.selection import selection_simulation
 
 
 @pytest.fixture(scope="module")
-def candidates(shared_dir):
+def candidates(data_folder):
     """Scores of simple real 'models' on BreastMNIST val+test: mean brightness of image bands."""
     from medimgkit.data import load_medmnist
 

@@ -67,7 +67,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_mirrored_strategy_on_two_logical_cpus_matches_one_device(shared_dir):
+def test_mirrored_strategy_on_two_logical_cpus_matches_one_device(data_folder):
     env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
     env["CUDA_VISIBLE_DEVICES"] = ""  # two CPU replicas even on a machine with a GPU
     proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=900)

@@ -15,7 +15,7 @@ def _nested(model):
     return [layer for layer in model.layers if isinstance(layer, keras.Model)]
 
 
-def test_random_backbone_is_nested_trainable_and_explainable(shared_dir):
+def test_random_backbone_is_nested_trainable_and_explainable(data_folder):
     from medimgkit.data import load_medmnist
 
     images = load_medmnist("breastmnist", 64, "val")[0][:3]
@@ -84,7 +84,7 @@ def test_bad_arguments_are_named():
         backbone_classifier((64, 64, 2), weights=None)
 
 
-def test_reuse_backbone_copies_the_source_blocks_and_fine_tunes_without_touching_the_source(shared_dir):
+def test_reuse_backbone_copies_the_source_blocks_and_fine_tunes_without_touching_the_source(data_folder):
     from medimgkit.data import load_medmnist
     from medimgkit.models import article_cnn, improved_cnn
     from medimgkit.models.transfer import reuse_backbone, unfreeze
@@ -128,7 +128,7 @@ def test_reuse_backbone_copies_the_source_blocks_and_fine_tunes_without_touching
         unfreeze(article_cnn())
 
 
-def test_a_pretrained_backbone_fine_tunes_with_its_batch_norm_frozen(tmp_path, shared_dir):
+def test_a_pretrained_backbone_fine_tunes_with_its_batch_norm_frozen(tmp_path, data_folder):
     """Offline: a weights file stands in for ImageNet; it is loaded as pretrained weights."""
     from medimgkit.data import load_medmnist
     from medimgkit.models import improved_cnn
