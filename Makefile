@@ -6,7 +6,8 @@
 #                        (pytest-xdist); nbval's executed chapters are written to $(EXECUTED)
 #               stage 2: the quick-mode site, built strictly from those executed chapters with
 #                        execution off (tools/quick_site.py), read in headless Chromium
-#                        (tests/test_site_build.py, tests/test_site_browser.py)
+#                        (tests/test_site_build.py, tests/test_site_browser.py), on $(JOBS)
+#                        workers (each page is opened once per width: tests/test_site_browser.py)
 #               then the time per chapter and in all
 # Also:
 #   make quickbook  nbval over every chapter, then the quick-mode site from its outputs
@@ -72,7 +73,7 @@ endif
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[medical,widgets,edge,test,book]"
+	$(BIN)/python -m pip install --no-compile -e ".[medical,widgets,edge,test,book]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -121,7 +122,7 @@ test: $(STAMP) vendor $(DATA_LINKS)
 	$(STAGE1) || rc=1; \
 	t1=$$(date +%s); \
 	echo "== make test, stage 2: the quick-mode site from nbval's executed chapters, in Chromium"; \
-	MEDIMGKIT_QUICK=1 $(BIN)/python -m pytest tests/test_site_build.py tests/test_site_browser.py --durations=10 || rc=1; \
+	MEDIMGKIT_QUICK=1 $(BIN)/python -m pytest -n $(JOBS) tests/test_site_build.py tests/test_site_browser.py --durations=10 || rc=1; \
 	t2=$$(date +%s); \
 	echo "== make test: time per chapter ($(EXECUTED)/timings.md)"; \
 	cat $(EXECUTED)/timings.md 2>/dev/null || echo "(no chapter ran)"; \

@@ -6,10 +6,15 @@ executes here. ``BOOK_SITE_REUSE=1`` reuses the last build (to iterate on the
 tests), and with ``BOOK_SITE_OUTPUT=.`` checks the full-mode site of
 ``make book`` instead; ``BOOK_SITE_TOC=path`` builds with another table of
 contents. The fixtures are registered by ``tests/conftest.py``.
+
+Under pytest-xdist (``make test`` runs the site tests on two workers, one
+page's tests per worker: ``--dist loadgroup``) the first worker builds the
+site and the others wait for it and reuse that build: one build per run.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import http.server
 import json
@@ -63,7 +68,21 @@ def site_fixture() -> dict:
         return {"returncode": 0, "problems": [], "seconds": 0.0, "text": log.read_text() if log.exists() else ""}
     if OUTPUT != QUICK:
         pytest.fail("BOOK_SITE_OUTPUT names an existing build: use it with BOOK_SITE_REUSE=1")
-    result = quick_site.build(EXECUTED, TOC if TOC != book_toc.TOC else None)
+    # One build per test run, whichever worker gets here first; the others wait on the lock and
+    # read its outcome (build.json, marked with the run's id, which every xdist worker shares).
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    QUICK.mkdir(parents=True, exist_ok=True)
+    with open(QUICK / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        outcome = QUICK / "build.json"
+        if run and outcome.exists():
+            done = json.loads(outcome.read_text())
+            if done.get("run") == run:
+                log = Path(done.get("log", ""))
+                return {**done, "text": log.read_text() if log.is_file() else ""}
+        result = quick_site.build(EXECUTED, TOC if TOC != book_toc.TOC else None)
+        if run:
+            outcome.write_text(json.dumps({**{k: v for k, v in result.items() if k != "text"}, "run": run}, indent=1))
     print(f"\nquick-mode site built in {result['seconds']:.0f} s (exit {result['returncode']}); log: {result['log']}")
     return result
 
@@ -154,16 +173,27 @@ class Visit:
             self.page.screenshot(path=str(path), clip=clip, full_page=True)
         return path
 
-    def shot_page(self, name: str, part_height: int = 8000) -> list[Path]:
-        """The whole page, top to bottom, in parts of at most ``part_height`` px (Chromium's limits)."""
+    def shot_page(self, name: str, part_height: int = 4000) -> list[Path]:
+        """The whole page, top to bottom, in parts of ``part_height`` px.
+
+        The window is made ``part_height`` px tall and scrolled part by part (the
+        last part ends at the page's end, so it may repeat some of the part before).
+        A clipped ``full_page`` screenshot lays the whole page out again for every
+        part, which took a minute for the API page; scrolling takes seconds.
+        """
         height = self.page.evaluate("() => document.documentElement.scrollHeight")
         width = self.viewport["width"]
         paths = []
-        for i, y in enumerate(range(0, height, part_height), start=1):
-            path = ARTIFACTS / (f"{name}.png" if height <= part_height else f"{name}-part{i}.png")
-            clip = {"x": 0, "y": y, "width": width, "height": min(part_height, height - y)}
-            self.page.screenshot(path=str(path), clip=clip, full_page=True)
-            paths.append(path)
+        self.page.set_viewport_size({"width": width, "height": min(part_height, height)})
+        try:
+            for i, y in enumerate(range(0, height, part_height), start=1):
+                path = ARTIFACTS / (f"{name}.png" if height <= part_height else f"{name}-part{i}.png")
+                self.page.evaluate("(y) => window.scrollTo(0, y)", y)
+                self.page.screenshot(path=str(path))
+                paths.append(path)
+        finally:
+            self.page.set_viewport_size(self.viewport)
+            self.page.evaluate("() => window.scrollTo(0, 0)")
         return paths
 
     def close(self) -> None:

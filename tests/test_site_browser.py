@@ -19,17 +19,26 @@ page and width:
   children (an output widget: its figure).
 
 Screenshots of each page at both widths (the whole page, in parts of at most
-8000 px) go to ``artifacts/site/<page>-<width>[-partN].png``; ``artifacts/site/figures.json`` lists
+4000 px) go to ``artifacts/site/<page>-<width>[-partN].png``; ``artifacts/site/figures.json`` lists
 every output figure with the scale it is shown at (the legibility rule:
-see ``test_figure_scale_report``).
+see ``test_figure_scale``).
+
+``make test`` runs these tests on two pytest-xdist workers. Each page is
+opened, measured and photographed once per width and run, by whichever worker
+needs it first; the other reads the measurement from
+``artifacts/site/state/`` (``_state``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlparse
+from urllib.request import urlopen
 
 import nbformat
 import pytest
@@ -114,17 +123,39 @@ PROBE = r"""() => {
     typeset: [...document.querySelectorAll("span.math, div.math")].filter((e) => e.querySelector("mjx-container")).length,
     texErrors: [...document.querySelectorAll("mjx-merror")].map((e) => e.getAttribute("data-mjx-error") || e.textContent),
     images: [...document.images].map((i) => ({src: i.currentSrc, w: i.naturalWidth})),
+    links: [...document.querySelectorAll('a')].map((a) => a.href),
     title: document.title,
   };
 }"""
 
 _STATES: dict[tuple[str, str], dict] = {}
+# Every xdist worker of one run shares this id; a run without xdist gets its own.
+RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}-{time.time()}"
 
 
 def _state(browser, server, page: str, width: str) -> dict:
-    """Open the page once per width, screenshot it, measure it; cached for every test below."""
+    """Open the page once per width and run, screenshot it, measure it; every test below reads it.
+
+    The measurement is kept in memory and in ``artifacts/site/state/`` (with the
+    run's id), under a lock: the first worker to need a page measures it, the
+    other waits and reads that record.
+    """
     key = (page, width)
-    if key not in _STATES:
+    if key in _STATES:
+        return _STATES[key]
+    folder = ARTIFACTS / "state"
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / f"{slug(page)}-{width}.json"
+    with open(record.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if record.exists():
+            text = record.read_text()
+            saved = json.loads(text)
+            if saved.get("server") != server:  # the other worker's server: the same site on another port
+                saved = json.loads(text.replace(saved["server"], server))
+            if saved.get("run") == RUN:
+                _STATES[key] = saved["state"]
+                return _STATES[key]
         visit = Visit(browser, server, f"{page}.html", viewport=width)
         try:
             visit.settle()
@@ -139,8 +170,9 @@ def _state(browser, server, page: str, width: str) -> dict:
                 state["mathjax_scripts"] = scripts
         finally:
             visit.close()
-        _STATES[key] = state
-    return _STATES[key]
+        record.write_text(json.dumps({"run": RUN, "server": server, "state": state}))
+    _STATES[key] = state
+    return state
 
 
 def _markdown_tables(page: str) -> int:
@@ -240,28 +272,44 @@ def test_widgets_show_their_saved_state(browser, server, chapter, width):
     assert not state["problems"], "\n".join(state["problems"])
 
 
-def test_figure_scale_report(browser, server):
-    """Every output figure at 1280 px: its natural width, the scale it is shown at, its cell.
+FIGURE_RULE = 0.77  # 10-pt text shown at >= 7.7 pt; see test_figure_scale
+
+
+def _write_figure_report() -> dict:
+    """Merge the per-page records into artifacts/site/figures.json (every worker writes its pages)."""
+    pages = {}
+    for path in sorted((ARTIFACTS / "figures").glob("*.json")):
+        record = json.loads(path.read_text())
+        pages[record["page"]] = record["figures"]
+    small = {p: [f for f in figs if f["scale"] < FIGURE_RULE] for p, figs in pages.items()}
+    report = {"rule": f"10-pt text >= 8 pt: scale >= {FIGURE_RULE} at 1280 px", "figures": pages,
+              "below_rule": {p: figs for p, figs in small.items() if figs}}
+    tmp = ARTIFACTS / f".figures.{os.getpid()}.json"
+    tmp.write_text(json.dumps(report, indent=1))
+    tmp.replace(ARTIFACTS / "figures.json")
+    return report
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_figure_scale(browser, server, chapter):
+    """Every output figure of the chapter at 1280 px: its natural width, the scale it is shown at, its cell.
 
     The legibility rule (book/_static/book.css): no text smaller than 8 pt at
     the column width. Matplotlib draws at 100 dpi, so text of s pt shown at
     scale k reads as about s * k pt: with matplotlib's default 10-pt labels a
     figure must be shown at k >= 0.77, i.e. be at most 7.5 in (752 px) wide,
     or draw its text larger in proportion. The scales go to
-    artifacts/site/figures.json, with the figures below 0.77 listed apart.
+    artifacts/site/figures.json (one record per chapter in
+    artifacts/site/figures/), with the figures below 0.77 listed apart.
     This is a report, not a check: the font sizes are not in the PNG, and the
     figures are fixed where they are drawn (medimgkit.plots, chapter cells).
     """
-    report = {}
-    for page in CHAPTERS:
-        state = _state(browser, server, page, "1280")
-        report[page] = [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in f.items()} for f in state["figures"]]
-    small = {p: [f for f in figs if f["scale"] < 0.77] for p, figs in report.items()}
-    small = {p: figs for p, figs in small.items() if figs}
-    (ARTIFACTS / "figures.json").write_text(json.dumps({"rule": "10-pt text >= 8 pt: scale >= 0.77 at 1280 px",
-                                                        "figures": report, "below_rule": small}, indent=1))  # fmt: skip
-    assert any(report.values()), "no output figure found: the report would be vacuous"
-    assert all(f["shown"] <= state["column"] + 1 for figs in report.values() for f in figs), "a figure wider than the column"
+    state = _state(browser, server, chapter, "1280")
+    figures = [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in f.items()} for f in state["figures"]]
+    (ARTIFACTS / "figures").mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "figures" / f"{slug(chapter)}.json").write_text(json.dumps({"page": chapter, "figures": figures}))
+    _write_figure_report()
+    assert all(f["shown"] <= state["column"] + 1 for f in figures), "a figure wider than the column"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -270,20 +318,16 @@ def test_launch_and_download_buttons(browser, server, chapter):
     org_repo = urlparse(repo["url"]).path.strip("/")
     book_path = f"{repo.get('path_to_book', '').strip('/')}/".lstrip("/")
     expected = f"https://colab.research.google.com/github/{org_repo}/blob/{repo['branch']}/{book_path}{chapter}.ipynb"
-    visit = Visit(browser, server, f"{chapter}.html")
-    try:
-        links = visit.page.evaluate("() => [...document.querySelectorAll('a')].map(a => a.href)")
-        colab = [h for h in links if "colab.research.google.com" in h]
-        assert colab == [expected], f"Colab link {colab}, expected {expected}"
-        assert any(h.startswith("https://mybinder.org/v2/gh/") and h.endswith(f"{chapter}.ipynb") for h in links)
-        ipynb = [h for h in links if h.startswith(server) and h.endswith(f"{Path(chapter).name}.ipynb")]
-        assert ipynb, "no download link to the .ipynb source"
-        response = visit.page.request.get(ipynb[0])
-        assert response.ok
-        nb = nbformat.reads(response.text(), as_version=4)
-        assert nb.cells[0].source.startswith("# ")
-    finally:
-        visit.close()
+    links = _state(browser, server, chapter, "1280")["links"]
+    colab = [h for h in links if "colab.research.google.com" in h]
+    assert colab == [expected], f"Colab link {colab}, expected {expected}"
+    assert any(h.startswith("https://mybinder.org/v2/gh/") and h.endswith(f"{chapter}.ipynb") for h in links)
+    ipynb = [h for h in links if h.startswith(server) and h.endswith(f"{Path(chapter).name}.ipynb")]
+    assert ipynb, "no download link to the .ipynb source"
+    with urlopen(ipynb[0], timeout=30) as response:  # the local server only
+        assert response.status == 200
+        nb = nbformat.reads(response.read().decode(), as_version=4)
+    assert nb.cells[0].source.startswith("# ")
 
 
 def test_search_works_offline(browser, server):

@@ -9,8 +9,12 @@ does the same thing here, and fails when that would break Colab:
    Without it: a message saying what is missing and how to get it, exit 2.
 2. Build a fresh virtual environment ``_build/colab/venv`` and install the
    pinned stack: ``pip install -c .ci/colab-constraints.txt <every pinned name>``
-   (from ``_build/colab/wheelhouse``, where ``pip download`` keeps the wheels
-   between runs).
+   from a wheelhouse (``--wheelhouse``, default
+   ``~/.cache/medimgkit-book/colab-wheels``: the user cache, like pip's own,
+   so a fresh clone reuses it), where ``pip download`` keeps the wheels. When
+   every wheel is already there the install reads them from disk and asks no
+   index; otherwise they are downloaded first. Installed with ``--no-compile``:
+   Python compiles what the tests import, not all of TensorFlow.
    Check every pin holds and every package marked ``# absent:`` is absent.
 3. Install the package exactly as a chapter's first cell does: the cell's own
    ``pip install "<dist>[medical,widgets] @ git+<url>@<ref>"``, read from the
@@ -51,6 +55,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = ROOT / ".ci" / "colab-constraints.txt"
 WORK = ROOT / "_build" / "colab"  # --work
+# --wheelhouse: Colab's pinned wheels, kept between runs and between clones (the user cache).
+WHEELHOUSE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "medimgkit-book" / "colab-wheels"
 # Installed after the package, under the constraints: what the tests and nbval need.
 TEST_TOOLS = ["pytest", "pytest-xdist", "nbval", "hypothesis", "pyyaml", "nbformat", "nbclient"]
 # Not Colab's business: the site (jupyter-book, Chromium), the wheel and the test pipeline's own
@@ -223,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters", default="1", choices=["0", "1"], help="also run every chapter under nbval (default 1)")
     parser.add_argument("--workers", default="2", help="pytest-xdist workers for tests and chapters (default 2; 1: none)")
     parser.add_argument("--work", default=str(WORK), help=f"folder for the venv, logs and report (default {WORK})")
+    parser.add_argument("--wheelhouse", default=str(WHEELHOUSE), help=f"where the pinned wheels are kept (default {WHEELHOUSE})")
     args = parser.parse_args(argv)
     work = Path(args.work).resolve()
     venv, src = work / "venv", work / "src"
@@ -255,12 +262,20 @@ def main(argv: list[str] | None = None) -> int:
                               f"{err.args[0]}\n{HOW_TO_GET_PYTHON}", 2) from None
         vpy = venv / "bin" / "python"
         pip = [vpy, "-m", "pip", "install", "--no-input", "-q"]
-        # The stack's wheels are downloaded once into work/wheelhouse and kept between runs
-        # (pip download skips the files it already has), so a rebuild reads them from disk.
-        wheels = work / "wheelhouse"
-        run([vpy, "-m", "pip", "download", "--no-input", "-q", "-d", wheels, "-c", CONSTRAINTS, *pins],
-            log=work / "pip-download.log", env=env)
-        run([*pip, "--no-index", "--find-links", wheels, "-c", CONSTRAINTS, *pins], log=work / "pip-stack.log", env=env)
+        # The stack's wheels are downloaded once into the wheelhouse and kept between runs and
+        # clones: when they are all there, the install asks no index. --no-compile: Python
+        # compiles the modules the tests import, not all of TensorFlow's.
+        wheels = Path(args.wheelhouse).expanduser().resolve()
+        wheels.mkdir(parents=True, exist_ok=True)
+        from_disk = [*pip, "--no-compile", "--no-index", "--find-links", wheels, "-c", CONSTRAINTS, *pins]
+        try:
+            run(from_disk, log=work / "pip-stack.log", env=env)
+            say(f"the pinned wheels were all in {wheels}")
+        except CheckFailed:
+            say(f"downloading the pinned wheels into {wheels}")
+            run([vpy, "-m", "pip", "download", "--no-input", "-q", "-d", wheels, "-c", CONSTRAINTS, *pins],
+                log=work / "pip-download.log", env=env)
+            run(from_disk, log=work / "pip-stack.log", env=env)
         stack = installed(vpy, env)
         wrong = pin_changes(pins, stack)
         if wrong:
