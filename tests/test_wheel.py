@@ -1,6 +1,6 @@
 """medimgkit as coursework installs it: a wheel, in a fresh virtual environment.
 
-The wheel is built from a clean copy of the sources (pyproject.toml, README.md,
+The wheel is built from a clean copy of the sources (pyproject.toml, README.md, LICENSE,
 medimgkit/), so nothing in the checkout leaks into it. The fresh venv gets the
 wheel with ``--no-deps``; its heavy dependencies (TensorFlow, ~600 MB) come
 from the project's .venv through one ``.pth`` line that APPENDS the project's
@@ -47,7 +47,7 @@ def _run(cmd, **kwargs) -> subprocess.CompletedProcess:
 def wheel(tmp_path_factory) -> Path:
     src = tmp_path_factory.mktemp("src")
     shutil.copytree(ROOT / "medimgkit", src / "medimgkit", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
     out = tmp_path_factory.mktemp("dist")
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, src])
@@ -84,6 +84,10 @@ def test_wheel_metadata_lists_the_dependencies(wheel):
             assert f'{dep.replace(" ", "")};extra=="{extra}"' in requires, (extra, dep)
     assert meta["Version"] == PYPROJECT["version"]
     assert "torch" not in " ".join(requires)
+    # the licence: an SPDX expression in the metadata and its text in the wheel (PEP 639)
+    assert meta["License-Expression"] == PYPROJECT["license"] == "MIT"
+    with zipfile.ZipFile(wheel) as z:
+        assert any(n.endswith(".dist-info/licenses/LICENSE") for n in z.namelist())
 
 
 @pytest.fixture(scope="module")
