@@ -212,15 +212,23 @@ def test_the_build_executed_nothing_and_logged_the_chapter_times(site):
 
 
 def test_api_reference_documents_every_public_module(site):
+    """One page per tier (book/api/<slug>.md), each module on its tier's page, the index links them all."""
     assert "book/api" in PAGES, "book/api.md (the API reference) is not in the table of contents"
-    html = (HTML / "book" / "api.html").read_text()
     modules = medimgkit_api.public_modules()
     for required in ("medimgkit", "medimgkit.config", "medimgkit.data", "medimgkit.models", "medimgkit.train",
                      "medimgkit.metrics", "medimgkit.explain", "medimgkit.plots"):  # fmt: skip
         assert required in modules
-    missing = [m for m in modules if f'id="module-{m}"' not in html]
-    assert not missing, f"API reference lacks {missing}"
-    assert 'id="medimgkit.data.load_medmnist"' in html and 'id="medimgkit.metrics.binary_report"' in html
+    index = (HTML / "book" / "api.html").read_text()
+    pages = {}
+    for title, slug in medimgkit_api.SLUGS.items():
+        assert f"book/api/{slug}" in PAGES, f"book/api/{slug}.md ({title}) is not in the table of contents"
+        assert f'href="api/{slug}.html"' in index, f"the API index does not link {slug}"
+        pages[title] = (HTML / "book" / "api" / f"{slug}.html").read_text()
+    misplaced = [m for m in modules if f'id="module-{m}"' not in pages[medimgkit_api.tier_of(m)]]
+    assert not misplaced, f"not on their tier's page: {misplaced}"
+    assert all(f'id="module-{m}"' not in index for m in modules), "the index page documents modules itself"
+    assert 'id="medimgkit.data.load_medmnist"' in pages["The kit"]
+    assert 'id="medimgkit.metrics.binary_report"' in pages["Evaluation and explanation"]
 
 
 def test_a_page_with_a_traceback_fails_the_build_and_leaves_no_site(tmp_path):
