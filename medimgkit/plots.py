@@ -3,6 +3,11 @@
 Every plotting function returns the ``matplotlib`` figure (pass ``ax=`` or
 ``axes=`` to draw into an existing one). ``markdown_table`` writes every
 table of the book (show it with ``IPython.display.Markdown``).
+
+A figure is drawn at most :data:`COLUMN_WIDTH` inches wide: the book's web
+column shows a wider one shrunk, and its text with it. The functions that
+draw a grid of panels wrap the panels into more rows instead (their ``cols``
+is an upper bound); pass ``max_width=`` to allow a wider figure elsewhere.
 """
 
 from __future__ import annotations
@@ -17,20 +22,53 @@ from medimgkit.explain import overlay
 from medimgkit.metrics import roc_auc, roc_curve
 
 __all__ = [
-    "markdown_table", "plot_bland_altman", "plot_confusion", "plot_gradcam", "plot_history", "plot_maps", "plot_roc",
-    "plot_segmentation", "show_images",
+    "COLUMN_WIDTH", "grid_columns", "markdown_table", "plot_bland_altman", "plot_confusion", "plot_gradcam", "plot_history",
+    "plot_maps", "plot_roc", "plot_segmentation", "show_images",
 ]
 
 
-def plot_history(history, metrics: Sequence[str] = ("loss", "val_auc"), axes=None):
+COLUMN_WIDTH = 7.5
+"""The width of the book's web column, in inches, for a figure drawn at 100 dpi (750 px).
+
+At 1280 px the column shows a figure this wide at a scale of about 0.9, so
+matplotlib's 10-pt text still reads at 8 pt or more; a wider figure is
+shrunk, and its text with it. Every figure of the book is at most this wide.
+"""
+
+TITLE_SIZE = 9
+"""Font size (pt) of the panel titles in the grids: at least 8 pt once the column has scaled the figure."""
+
+
+def grid_columns(n: int, cols: int, panel_width: float, max_width: float = COLUMN_WIDTH) -> int:
+    """How many columns a grid of ``n`` panels ``panel_width`` inches wide gets: at most ``cols``, within ``max_width``.
+
+    A row of ``cols`` panels that does not fit is split into equal parts
+    (8 -> 4 + 4, 6 -> 3 + 3), so the rows of a grid the caller laid out by
+    class still start a new class on a new row. Never fewer than one column.
+    """
+    cols = max(1, min(int(cols), int(n))) if n else max(1, int(cols))
+    fit = max(1, int(np.floor(max_width / panel_width + 1e-9)))
+    if cols <= fit:
+        return cols
+    return int(np.ceil(cols / np.ceil(cols / fit)))
+
+
+def plot_history(history, metrics: Sequence[str] = ("loss", "val_auc"), axes=None, max_width: float = COLUMN_WIDTH):
     """Training curves from a Keras ``History`` (or its ``.history`` dict), one panel per metric.
 
     Each panel shows the training metric and, when present, its ``val_`` twin.
-    Returns the figure.
+    Without ``axes`` the figure is at most ``max_width`` inches wide: two
+    panels side by side, more metrics on more rows. Returns the figure.
     """
     hist = getattr(history, "history", history)
     if axes is None:
-        fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2))
+        n = len(metrics)
+        cols = grid_columns(n, n, 3.2, max_width)
+        rows = int(np.ceil(n / cols))
+        fig, axes = plt.subplots(rows, cols, figsize=(min(4.5 * cols, max_width), 3.2 * rows), squeeze=False)
+        for ax in axes.flat[n:]:
+            ax.remove()
+        axes = axes.flat[:n]
     axes = np.atleast_1d(axes)
     for ax, name in zip(axes, metrics):
         base = name[4:] if name.startswith("val_") else name
@@ -80,11 +118,18 @@ def plot_confusion(confusion: np.ndarray, class_names: Sequence[str], ax=None, t
 
 
 def show_images(images: np.ndarray, labels: Sequence | None = None, class_names: Sequence[str] | None = None,
-                n: int = 8, cols: int = 8, titles: Sequence[str] | None = None):
-    """A grid of the first ``n`` images with their class names (or given titles) above."""
+                n: int = 8, cols: int = 8, titles: Sequence[str] | None = None, max_width: float = COLUMN_WIDTH):
+    """A grid of the first ``n`` images with their class names (or given titles) above.
+
+    ``cols`` is an upper bound: panels are 1.5 in wide and the figure at
+    most ``max_width`` inches (:data:`COLUMN_WIDTH`), so a longer row is
+    split into equal rows (8 -> two rows of 4; see :func:`grid_columns`).
+    Returns the figure.
+    """
     images = np.asarray(images)[:n]
+    cols = grid_columns(len(images), cols, 1.5, max_width)
     rows = int(np.ceil(len(images) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.8 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.75 * rows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= len(images):
@@ -92,19 +137,25 @@ def show_images(images: np.ndarray, labels: Sequence | None = None, class_names:
         img = images[i]
         ax.imshow(img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img, cmap="gray")
         if titles is not None:
-            ax.set_title(titles[i], fontsize=8)
+            ax.set_title(titles[i], fontsize=TITLE_SIZE)
         elif labels is not None:
             lab = int(np.asarray(labels)[i])
-            ax.set_title(class_names[lab] if class_names else str(lab), fontsize=8)
+            ax.set_title(class_names[lab] if class_names else str(lab), fontsize=TITLE_SIZE)
     fig.tight_layout()
     return fig
 
 
 def plot_gradcam(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str] | None = None,
-                 cols: int = 6, alpha: float = 0.4):
-    """Images (top) and Grad-CAM overlays (below), ``cols`` pairs per row."""
+                 cols: int = 6, alpha: float = 0.4, max_width: float = COLUMN_WIDTH):
+    """Images (top) and Grad-CAM overlays (below), at most ``cols`` pairs per row.
+
+    Panels are 1.8 in wide and the figure at most ``max_width`` inches
+    (:data:`COLUMN_WIDTH`): a longer row is split into equal rows
+    (6 -> two rows of 3; see :func:`grid_columns`). Returns the figure.
+    """
     images = np.asarray(images)
     n = len(images)
+    cols = grid_columns(n, cols, 1.8, max_width)
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(2 * rows, cols, figsize=(1.8 * cols, 3.8 * rows), squeeze=False)
     for ax in axes.flat:
@@ -114,7 +165,7 @@ def plot_gradcam(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str]
         img = images[i]
         axes[2 * r, c].imshow(img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img, cmap="gray")
         if titles is not None:
-            axes[2 * r, c].set_title(titles[i], fontsize=7)
+            axes[2 * r, c].set_title(titles[i], fontsize=TITLE_SIZE)
         axes[2 * r + 1, c].imshow(overlay(img, heatmaps[i], alpha=alpha))
     fig.tight_layout()
     return fig
@@ -135,12 +186,16 @@ def _mask2d(mask, name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def plot_segmentation(images: np.ndarray, truth: np.ndarray | None = None, pred: np.ndarray | None = None,
-                      titles: Sequence[str] | None = None, cols: int = 4, size: float = 3.0):
+                      titles: Sequence[str] | None = None, cols: int = 4, size: float = 3.0,
+                      max_width: float = COLUMN_WIDTH):
     """Images with the outline of the true mask (green) and of the predicted mask (magenta) drawn on them.
 
     ``images`` (N, H, W[, 1]); ``truth`` and ``pred`` masks (N, H, W[, 1]),
     bool, 0/1 or probabilities (``> 0.5`` is in); either may be ``None``.
     Outlines, not filled areas, so the anatomy under the mask stays visible.
+    Panels are ``size`` inches wide; ``cols`` is an upper bound, the figure
+    at most ``max_width`` inches (:data:`COLUMN_WIDTH`) wide: a longer row is
+    split into equal rows (see :func:`grid_columns`). Returns the figure.
 
     Raises
     ------
@@ -155,6 +210,7 @@ def plot_segmentation(images: np.ndarray, truth: np.ndarray | None = None, pred:
     for name, masks in (("truth", truth), ("pred", pred)):
         if masks is not None and len(masks) != n:
             raise ValueError(f"{name} has {len(masks)} masks but there are {n} images; expected one mask per image")
+    cols = grid_columns(n, cols, size, max_width)
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * 0.8 * rows), squeeze=False)
     for ax in axes.flat:
@@ -171,7 +227,7 @@ def plot_segmentation(images: np.ndarray, truth: np.ndarray | None = None, pred:
             ax.imshow(np.ma.masked_where(~edge, edge), cmap=plt.matplotlib.colors.ListedColormap([colour]),
                       interpolation="nearest", alpha=0.9)
         if titles is not None:
-            ax.set_title(titles[i], fontsize=8)
+            ax.set_title(titles[i], fontsize=TITLE_SIZE)
     handles = [plt.Line2D([], [], color=c, lw=2, label=lab) for lab, m, c in
                (("truth", truth, "lime"), ("prediction", pred, "magenta")) if m is not None]
     if handles:
@@ -206,29 +262,41 @@ def plot_bland_altman(measured, reference, unit: str = "mm", ax=None, title: str
     return ax.figure
 
 
-def plot_maps(images: np.ndarray, maps: dict[str, np.ndarray], titles: Sequence[str] | None = None, alpha: float = 0.4):
+def plot_maps(images: np.ndarray, maps: dict[str, np.ndarray], titles: Sequence[str] | None = None, alpha: float = 0.4,
+              cols: int | None = None, max_width: float = COLUMN_WIDTH):
     """Images (top row) and one row of overlays per kind of map, e.g. ``{"Grad-CAM": cams, "attention": rollout}``.
 
     Every map is ``(N, H, W)`` in [0, 1], the size of its image (see
-    :func:`medimgkit.explain.overlay`). Returns the figure.
+    :func:`medimgkit.explain.overlay`). Panels are 1.8 in wide; at most
+    ``cols`` images (default: all) side by side, and the figure at most
+    ``max_width`` inches (:data:`COLUMN_WIDTH`): more images go to further
+    blocks of rows below, each block an image row and its map rows (see
+    :func:`grid_columns`). Returns the figure.
     """
     images = np.asarray(images)
     n = len(images)
     for name, m in maps.items():
         if len(m) != n:
             raise ValueError(f"maps[{name!r}] has {len(m)} maps but there are {n} images; expected one map per image")
-    fig, axes = plt.subplots(1 + len(maps), n, figsize=(1.9 * n, 2.0 * (1 + len(maps))), squeeze=False)
+    cols = grid_columns(n, n if cols is None else cols, 1.8, max_width)
+    blocks, per = int(np.ceil(n / cols)), 1 + len(maps)
+    fig, axes = plt.subplots(blocks * per, cols, figsize=(1.8 * cols + 0.3, 1.95 * blocks * per), squeeze=False)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
     for i in range(n):
+        b, c = divmod(i, cols)
         img = _grey(images[i])
-        axes[0, i].imshow(img, cmap="gray")
+        axes[b * per, c].imshow(img, cmap="gray")
         if titles is not None:
-            axes[0, i].set_title(titles[i], fontsize=7)
+            axes[b * per, c].set_title(titles[i], fontsize=TITLE_SIZE)
         for r, (name, m) in enumerate(maps.items(), start=1):
-            axes[r, i].imshow(overlay(img, np.asarray(m[i]), alpha=alpha))
-            if i == 0:
-                axes[r, 0].set_ylabel(name)
+            axes[b * per + r, c].imshow(overlay(img, np.asarray(m[i]), alpha=alpha))
+            if c == 0:
+                axes[b * per + r, 0].set_ylabel(name)
+    for i in range(n, blocks * cols):  # the empty places of the last block
+        b, c = divmod(i, cols)
+        for r in range(per):
+            axes[b * per + r, c].axis("off")
     fig.tight_layout()
     return fig

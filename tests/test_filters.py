@@ -106,3 +106,13 @@ def test_plots_return_figures():
     assert len([a for a in fig.axes if a.images]) == kernels.shape[3]
     fig2 = plot_feature_maps(np.random.default_rng(0).normal(size=(8, 8, 5)), n=4, title="maps")
     assert len([a for a in fig2.axes if a.images]) == 4
+
+
+def test_kernel_and_map_grids_stay_within_the_book_column():
+    from medimgkit.plots import COLUMN_WIDTH
+
+    kernels = np.random.default_rng(0).normal(size=(5, 5, 1, 32))
+    fig = plot_kernels(kernels, [f"k{i}" for i in range(32)], cols=16)
+    assert fig.get_size_inches()[0] <= COLUMN_WIDTH and len([a for a in fig.axes if a.images]) == 32
+    fig2 = plot_feature_maps(np.random.default_rng(0).normal(size=(8, 8, 16)), n=16)
+    assert fig2.get_size_inches()[0] <= COLUMN_WIDTH and len([a for a in fig2.axes if a.images]) == 16

@@ -37,3 +37,55 @@ def test_confusion_and_grids(breast):
     fig3 = plots.plot_gradcam(x[:3, ..., None] / 255.0, np.zeros((3, 28, 28)), titles=["a", "b", "c"], cols=3)
     assert len(fig3.axes) == 6
     plt.close("all")
+
+
+# The book's web column (issue 19): no figure wider than plots.COLUMN_WIDTH; many panels wrap into more rows.
+def _width(fig) -> float:
+    return float(fig.get_size_inches()[0])
+
+
+def test_grid_columns_split_a_long_row_into_equal_rows():
+    assert plots.grid_columns(16, 8, 1.5) == 4  # 8 -> 4 + 4: a row laid out by class stays one class a row
+    assert plots.grid_columns(12, 6, 1.8) == 3
+    assert plots.grid_columns(15, 5, 1.5) == 5  # fits: unchanged
+    assert plots.grid_columns(2, 8, 1.5) == 2  # never more columns than panels
+    assert plots.grid_columns(3, 1, 20.0) == 1  # at least one column
+    assert plots.grid_columns(16, 8, 1.5, max_width=12) == 8  # a caller may allow a wider figure
+
+
+def test_grids_of_many_panels_stay_within_the_column():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (24, 28, 28, 1), dtype=np.uint8)
+    y = rng.integers(0, 2, 24)
+    fig = plots.show_images(x, y, ["malignant", "benign"], n=24, cols=12)
+    assert _width(fig) <= plots.COLUMN_WIDTH and sum(bool(a.images) for a in fig.axes) == 24
+    assert [a.get_title() for a in fig.axes if a.images] == [["malignant", "benign"][v] for v in y]
+    heat = rng.random((12, 28, 28))
+    fig = plots.plot_gradcam(x[:12] / 255.0, heat, titles=[str(i) for i in range(12)], cols=12)
+    assert _width(fig) <= plots.COLUMN_WIDTH and sum(len(a.images) for a in fig.axes) == 24
+    fig = plots.plot_segmentation(x[:8, ..., 0], x[:8, ..., 0] > 128, cols=8)
+    assert _width(fig) <= plots.COLUMN_WIDTH and sum(bool(a.images) for a in fig.axes) == 8
+    fig = plots.plot_maps(x[:8, ..., 0], {"Grad-CAM": heat[:8], "attention": heat[:8]}, titles=list("abcdefgh"))
+    drawn = [a for a in fig.axes if a.images]
+    assert _width(fig) <= plots.COLUMN_WIDTH and len(drawn) == 24
+    assert sum(a.get_ylabel() == "Grad-CAM" for a in fig.axes) == 2  # two blocks of rows, each labelled
+    fig = plots.plot_history({k: [1, 0.5] for k in ("loss", "auc", "accuracy", "val_loss")}, ("loss", "auc", "accuracy"))
+    assert _width(fig) <= plots.COLUMN_WIDTH and len(fig.axes) == 3
+    plt.close("all")
+
+
+def test_figures_drawn_are_at_most_the_column_wide(tmp_path):
+    """The PNG as the notebook shows it (bbox_inches="tight", 100 dpi) fits 750 px."""
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 255, (16, 28, 28), dtype=np.uint8)
+    figs = [plots.show_images(x, np.arange(16) % 2, ["malignant", "benign"], n=16, cols=8),
+            plots.plot_gradcam(x[:12, ..., None] / 255.0, rng.random((12, 28, 28)), titles=["malignant"] * 12, cols=6),
+            plots.plot_maps(x[:8], {"CNN Grad-CAM": rng.random((8, 28, 28))}, titles=["benign"] * 8),
+            plots.plot_history({"loss": [1, 0.5], "val_loss": [1.1, 0.7], "val_auc": [0.6, 0.8]})]  # fmt: skip
+    for i, fig in enumerate(figs):
+        fig.savefig(tmp_path / f"{i}.png", dpi=100, bbox_inches="tight")
+        with Image.open(tmp_path / f"{i}.png") as im:
+            assert im.width <= 100 * plots.COLUMN_WIDTH, f"figure {i}: {im.width} px"
+    plt.close("all")

@@ -186,6 +186,56 @@ def test_chapter_was_executed_once_by_nbval_and_passed(chapter):
         f.write(f"{chapter}\t{run['seconds']:.1f} s\n")
 
 
+def _pngs(node):
+    """Every image/png an executed notebook holds: cell outputs and the outputs kept in the widget state."""
+    if isinstance(node, dict):
+        if isinstance(node.get("image/png"), str):
+            yield node["image/png"]
+        for value in node.values():
+            yield from _pngs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _pngs(value)
+
+
+def _png_width(data: str) -> int:
+    import base64
+    import struct
+
+    head = base64.b64decode(data[:64])  # the signature and the IHDR chunk: width, height (big-endian)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">I", head[16:20])[0]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_output_figures_fit_the_column(chapter):
+    """No output figure wider than 750 px (7.5 in at 100 dpi, medimgkit.plots.COLUMN_WIDTH): no browser needed.
+
+    A wider PNG is shrunk by the web column at 1280 px, and its text below
+    8 pt (issue 19; tests/test_site_browser.py::test_figure_scale_report
+    measures the scales in Chromium). Reads the executed notebook nbval wrote.
+    """
+    from medimgkit.plots import COLUMN_WIDTH
+
+    if OUTPUT != QUICK:
+        pytest.skip("the full-mode site is executed by jupyter-book itself: no nbval copy to read")
+    path = EXECUTED / f"{chapter}.ipynb"
+    if not path.exists():
+        pytest.skip(f"{chapter} has no executed copy in {EXECUTED}: run `make test` or `make nbval` first")
+    nb = nbformat.read(path, as_version=4)
+    limit = round(100 * COLUMN_WIDTH)
+    wide = []
+    for i, cell in enumerate(nb.cells):
+        for data in _pngs(cell.get("outputs", [])):
+            if (w := _png_width(data)) > limit:
+                first = next((line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")), "")
+                wide.append(f"cell {i} ({cell.get('id', '?')}): {w} px: {first[:90]}")
+    for data in _pngs(nb.metadata.get("widgets", {})):
+        if (w := _png_width(data)) > limit:
+            wide.append(f"a widget's output: {w} px")
+    assert not wide, f"{chapter}: figures wider than {limit} px (draw them at most {COLUMN_WIDTH} in wide):\n" + "\n".join(wide)
+
+
 def test_quick_build_is_strict_and_clean(site):
     """No warning, no failed chapter: --warningiserror --keep-going exits 0, every page is written."""
     assert not site["problems"], "the site was not built:\n" + "\n".join(site["problems"])

@@ -162,17 +162,21 @@ def filter_bank_features(images: np.ndarray, kernels: np.ndarray | None = None, 
 
 
 def plot_kernels(kernels: np.ndarray, names: list[str] | None = None, channel: int = 0, cols: int = 8,
-                 title: str = ""):
+                 title: str = "", max_width: float | None = None):
     """Show each kernel of a ``(f, f, C, K)`` stack (input channel ``channel``) as a small image.
 
     Each kernel gets its own symmetric colour scale (red positive, blue negative).
-    Returns the figure.
+    ``cols`` is an upper bound: kernels are 1.3 in wide and the figure at most
+    ``max_width`` inches (default :data:`medimgkit.plots.COLUMN_WIDTH`), so a
+    longer row is split into equal rows. Returns the figure.
     """
+    from medimgkit.plots import COLUMN_WIDTH, TITLE_SIZE, grid_columns
+
     k = np.asarray(kernels)
     if k.ndim != 4 or not 0 <= channel < k.shape[2]:
         raise ValueError(f"kernels must be (f, f, C, K) with channel < C, got shape {k.shape}, channel {channel}")
     n = k.shape[3]
-    cols = min(cols, n)
+    cols = grid_columns(n, cols, 1.3, COLUMN_WIDTH if max_width is None else max_width)
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.45 * rows + 0.4), squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -182,30 +186,36 @@ def plot_kernels(kernels: np.ndarray, names: list[str] | None = None, channel: i
             lim = float(np.abs(w).max()) or 1.0
             ax.imshow(w, cmap="RdBu_r", vmin=-lim, vmax=lim)
             if names is not None:
-                ax.set_title(names[i], fontsize=6)
+                ax.set_title(names[i], fontsize=TITLE_SIZE - 1)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def plot_feature_maps(maps: np.ndarray, n: int = 8, title: str = "", axes=None):
+def plot_feature_maps(maps: np.ndarray, n: int = 8, title: str = "", axes=None, max_width: float | None = None):
     """The first ``n`` channels of one feature map ``(H, W, K)`` in a row, grey scale.
 
-    Pass ``axes`` (a row of ``n`` axes) to draw into an existing figure.
+    Pass ``axes`` (``n`` axes, e.g. a row) to draw into an existing figure.
+    Without them the maps wrap into more rows, the figure at most
+    ``max_width`` inches wide (default :data:`medimgkit.plots.COLUMN_WIDTH`).
     Returns the figure.
     """
+    from medimgkit.plots import COLUMN_WIDTH, grid_columns
+
     m = np.asarray(maps)
     if m.ndim != 3:
         raise ValueError(f"maps must be one image's feature maps (H, W, K), got shape {m.shape}")
     n = min(n, m.shape[2])
     if axes is None:
-        _, axes = plt.subplots(1, n, figsize=(1.3 * n, 1.6), squeeze=False)
-        axes = axes[0]
+        cols = grid_columns(n, n, 1.3, COLUMN_WIDTH if max_width is None else max_width)
+        rows = int(np.ceil(n / cols))
+        _, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.3 * rows + 0.3), squeeze=False)
+        axes = axes.ravel()
     for i, ax in enumerate(axes):
         ax.axis("off")
         if i < n:
             ax.imshow(m[:, :, i], cmap="gray")
     if title:
-        axes[0].set_title(title, fontsize=8, loc="left")
+        axes[0].set_title(title, fontsize=9, loc="left")
     return axes[0].figure
