@@ -85,3 +85,19 @@ def test_monochrome1_inversion_flips_within_the_bit_range(tmp_path):
 def test_missing_file_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing.dcm"):
         load_dicom(tmp_path / "nothing.dcm")
+
+
+@pytest.mark.parametrize(("module", "loader", "fmt"), [("pydicom", "load_dicom", "DICOM"), ("nibabel", "load_nifti", "NIfTI")])
+def test_a_missing_optional_library_names_it_and_the_books_distribution(monkeypatch, tmp_path, module, loader, fmt):
+    """Colab has no pydicom: the error says what to install, with the book's distribution name
+    (medimgkit-book; the "medimgkit" on PyPI is another project)."""
+    import medimgkit.io as io
+
+    monkeypatch.setitem(__import__("sys").modules, module, None)  # import fails as if not installed
+    path = tmp_path / "file"
+    path.write_bytes(b"\0" * 400)
+    with pytest.raises(ImportError) as err:
+        getattr(io, loader)(path)
+    message = str(err.value)
+    assert f"reading {fmt} needs {module}" in message and f"pip install {module}" in message
+    assert "pip install 'medimgkit-book[medical]'" in message and "'medimgkit[" not in message

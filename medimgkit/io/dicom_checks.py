@@ -29,7 +29,10 @@ def read_header(path: str | os.PathLike, *, stop_before_pixels: bool = False, fo
         import pydicom
         from pydicom.errors import InvalidDicomError
     except ImportError as exc:  # an optional dependency of medimgkit
-        raise ImportError("reading DICOM needs pydicom: pip install 'medimgkit[medical]'") from exc
+        raise ImportError(
+            "reading DICOM needs pydicom, which is not installed: pip install pydicom, or the book's "
+            "package with its medical extra: pip install 'medimgkit-book[medical]'"
+        ) from exc
 
     path = Path(path)
     if not path.is_file():

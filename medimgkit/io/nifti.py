@@ -57,7 +57,10 @@ def load_nifti(
     try:
         import nibabel as nib
     except ImportError as exc:  # an optional dependency of medimgkit
-        raise ImportError("reading NIfTI needs nibabel: pip install 'medimgkit[medical]'") from exc
+        raise ImportError(
+            "reading NIfTI needs nibabel, which is not installed: pip install nibabel, or the book's "
+            "package with its medical extra: pip install 'medimgkit-book[medical]'"
+        ) from exc
 
     path = Path(path)
     if not path.is_file():

@@ -1,5 +1,0 @@
-"""Deprecated: moved to :mod:`medimgkit.metrics.calibration` in medimgkit 0.2 (this alias goes in 0.3)."""
-
-from medimgkit._deprecation import alias_module
-
-alias_module(__name__, "medimgkit.metrics.calibration")
