@@ -22,6 +22,7 @@ from medimgkit._contract import class_labels, fits_model, fits_outputs, model_in
 from medimgkit.config import set_seed
 from medimgkit.data.pipeline import as_dataset, class_weights
 from medimgkit.metrics import roc_auc
+from medimgkit.train import prebuild
 
 Client = tuple[np.ndarray, np.ndarray]
 
@@ -201,6 +202,7 @@ def fedavg(
     for k, (x, y) in enumerate(checked):
         fits_model(global_model, x, f"client {k} images")
         fits_outputs(global_model, y, f"client {k} labels")
+    prebuild(local, checked[0][0].shape)  # the local model trains: its training step is traced once
     if val is not None:
         fits_model(global_model, x_val, "val images")
     sizes = [len(y) for _, y in checked]
