@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -81,6 +81,7 @@ def fit(
     seed: int = 0,
     strategy: Any = None,
     deterministic: bool = False,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
 ) -> tuple[keras.Model, keras.callbacks.History]:
     """Compile and train a classifier reproducibly.
@@ -143,6 +144,11 @@ def fit(
         to build the model before training, which advances the seeded shuffle
         by one epoch's order, so a run with a strategy is as reproducible as
         one without but does not see the same batches as ``strategy=None``.
+    callbacks : sequence of ``keras.callbacks.Callback``
+        More Keras callbacks, run after the book's own (the validation AUC,
+        then early stopping), so they see ``val_auc`` in the epoch's logs:
+        e.g. ``keras.callbacks.TensorBoard(log_dir)`` to follow the run in
+        TensorBoard, or ``keras.callbacks.CSVLogger(path)``.
 
     Returns
     -------
@@ -163,6 +169,11 @@ def fit(
         raise ValueError(f"ema needs patience=None (no early stopping), got patience={patience!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    extra = [callbacks] if isinstance(callbacks, keras.callbacks.Callback) else list(callbacks)
+    wrong = [type(c).__name__ for c in extra if not isinstance(c, keras.callbacks.Callback)]
+    if wrong:
+        raise TypeError(f"callbacks: expected keras.callbacks.Callback instances, found {wrong}; "
+                        "pass e.g. [keras.callbacks.TensorBoard(log_dir)]")
     train_images, y_train, train_shape = _split(train, "train", keep_float=False)  # as_dataset converts them
     x_val, y_val, _ = _split(val, "val")
     positive = _check_validation(y_val, positive, patience)
@@ -203,13 +214,14 @@ def fit(
         if mixup:
             train_ds = train_ds.map(_mixup(mixup, seed))
         val_targets = keras.utils.to_categorical(y_val, num_classes)
-    callbacks: list[keras.callbacks.Callback] = [ValidationAUC(x_val, y_val, positive=positive)]
+    callbacks = [ValidationAUC(x_val, y_val, positive=positive)]
     if patience is not None:
         callbacks.append(
             keras.callbacks.EarlyStopping(
                 monitor="val_auc", mode="max", patience=patience, restore_best_weights=True
             )
         )
+    callbacks += extra
     history = model.fit(
         train_ds,
         validation_data=(x_val, val_targets),

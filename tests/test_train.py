@@ -191,3 +191,30 @@ def test_validation_auc_reads_a_sigmoid_output_for_either_positive():
         logs = {}
         callback.on_epoch_end(0, logs)
         assert np.isclose(logs["val_auc"], roc_auc(y, p1[:, None], positive=positive))
+
+
+def test_extra_callbacks_log_the_run_to_tensorboard(breast, tmp_path):
+    """``callbacks=`` runs after the book's own: TensorBoard logs the same losses and the validation AUC."""
+    import keras
+    import tensorflow as tf
+
+    train, val = _small(breast)
+    logs = tmp_path / "logs"
+    model, history = fit(lambda: improved_cnn((28, 28, 1), width=8), train, val, epochs=2, positive=0,
+                         patience=None, seed=0, callbacks=[keras.callbacks.TensorBoard(log_dir=str(logs))])
+
+    def scalars(split: str, tag: str) -> list[float]:
+        values = []
+        for path in sorted((logs / split).glob("events.out.tfevents.*")):
+            for event in tf.compat.v1.train.summary_iterator(str(path)):
+                for v in event.summary.value:
+                    if v.tag == tag:
+                        values.append(float(tf.make_ndarray(v.tensor)))
+        return values
+
+    assert scalars("train", "epoch_loss") == pytest.approx(history.history["loss"], rel=1e-6)
+    assert scalars("validation", "epoch_loss") == pytest.approx(history.history["val_loss"], rel=1e-6)
+    assert scalars("validation", "epoch_auc") == pytest.approx(history.history["val_auc"], rel=1e-6)
+
+    with pytest.raises(TypeError, match=r"callbacks: expected keras.callbacks.Callback instances, found \['str'\]"):
+        fit(lambda: improved_cnn((28, 28, 1), width=8), train, val, epochs=1, callbacks=["tensorboard"])

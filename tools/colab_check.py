@@ -58,7 +58,7 @@ WORK = ROOT / "_build" / "colab"  # --work
 # --wheelhouse: Colab's pinned wheels, kept between runs and between clones (the user cache).
 WHEELHOUSE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "medimgkit-book" / "colab-wheels"
 # Installed after the package, under the constraints: what the tests and nbval need.
-TEST_TOOLS = ["pytest", "pytest-xdist", "nbval", "hypothesis", "pyyaml", "nbformat", "nbclient"]
+TEST_TOOLS = ["pytest", "pytest-xdist", "nbval", "hypothesis", "pyyaml", "nbformat", "nbclient", "tensorboard"]
 # Not Colab's business: the site (jupyter-book, Chromium), the wheel and the test pipeline's own
 # worker/kernel thread limits (tests/test_parallel.py), all of the main venv.
 NOT_ON_COLAB = ["tests/test_site_build.py", "tests/test_site_browser.py", "tests/test_wheel.py", "tests/test_parallel.py"]
