@@ -80,17 +80,29 @@ def test_a_failed_or_missing_cell_makes_the_record_failed(tmp_path):
 def test_intro_times_fill_the_reading_guide(tmp_path):
     intro = tmp_path / "intro.md"
     intro.write_text(
-        "| chapter | read first | CPU time, quick mode |\n|---|---|---:|\n"
-        "| 1. {doc}`One <01_one>` | Python | … |\n| 2. {doc}`Two <02_two>` | 1 | 9 s |\n"
-        "| 3. {doc}`Three <03_three>` | 2 | … |\n"
+        "| chapter | read first | full mode, 2-core CPU | quick mode |\n|---|---|---:|---:|\n"
+        "| 1. {doc}`One <01_one>` | Python | … | … |\n| 2. {doc}`Two <02_two>` | 1 | 2 min | 9 s |\n"
+        "| 3. {doc}`Three <03_three>` | 2 | … | … |\n"
     )
     timings = tmp_path / "timings.json"
     timings.write_text(json.dumps({"cpu_seconds": {"book/01_one.ipynb": 4.0, "book/02_two.ipynb": 233.7}}))
     assert executed.intro_times(intro, timings) == ["01_one", "02_two"]
     lines = intro.read_text().splitlines()
-    assert lines[2].endswith("| Python | under 10 s |") and lines[3].endswith("| 1 | 4 min |")
-    assert lines[4].endswith("| 2 | … |"), "a chapter without a time keeps its cell"
+    assert lines[2].endswith("| Python | … | under 10 s |") and lines[3].endswith("| 1 | 2 min | 4 min |")
+    assert lines[4].endswith("| 2 | … | … |"), "a chapter without a time keeps its cells"
     assert executed.format_cpu(78.2) == "80 s"
+
+    full = tmp_path / "execution_times.md"  # as tools/book_site.py writes it after make book
+    full.write_text("Execution time per chapter\n\n| chapter | seconds | how |\n|---|---:|---|\n"
+                    "| book/01_one | 95.0 | executed by the build (cache), ok |\n"
+                    "| book/api | | not executed (stored outputs) |\n| **all chapters** | **95.0** | |\n")
+    assert executed.full_seconds(full) == {"book/01_one.ipynb": 95.0}
+    assert executed.intro_times(intro, full=full) == ["01_one"]
+    assert intro.read_text().splitlines()[2].endswith("| Python | 2 min | under 10 s |")
+
     timings.write_text(json.dumps({"cpu_seconds": {}}))
     with pytest.raises(SystemExit, match="no kernel CPU times"):
         executed.intro_times(intro, timings)
+    full.write_text("| chapter | seconds | how |\n")
+    with pytest.raises(SystemExit, match="lists no chapter executed by the build"):
+        executed.intro_times(intro, full=full)

@@ -23,10 +23,12 @@ worker. ``tools/quick_site.py`` refuses a chapter whose status is not
 
 Used by the root ``conftest.py`` (``pytest --nb-executed DIR``). After a run,
 
-    python tools/executed.py intro-times    # the CPU-time column of book/intro.md's reading guide
+    python tools/executed.py intro-times --full    # the time columns of book/intro.md's reading guide
 
-rewrites the "CPU time, quick mode" cell of every chapter row of the intro's
-table from ``_build/quick/executed/timings.json`` (the kernel CPU seconds).
+rewrites the two time cells of every chapter row of the intro's table: the
+full-mode time from ``make book``'s ``_build/execution_times.md`` and the
+quick-mode time from ``_build/quick/executed/timings.json`` (the kernel CPU
+seconds under nbval). Without ``--full`` only the quick-mode column changes.
 """
 
 from __future__ import annotations
@@ -242,23 +244,47 @@ def format_cpu(seconds: float) -> str:
     return f"{seconds / 60:.0f} min"
 
 
-_ROW = re.compile(r"^(\|.*\{doc\}`[^`]*<(?P<doc>[^>`]+)>`.*\|)\s*(?P<time>[^|]*?)\s*\|\s*$")
+_DOC = re.compile(r"\{doc\}`[^`]*<(?P<doc>[^>`]+)>`")
 
 
-def intro_times(intro: Path, timings: Path) -> list[str]:
-    """Fill the last column of each chapter row of ``intro``'s table; returns the chapters updated."""
-    cpu = json.loads(timings.read_text()).get("cpu_seconds") or {}
-    if not cpu:
+def full_seconds(table: Path) -> dict[str, float]:
+    """``{"book/<chapter>.ipynb": seconds}`` from a full build's ``execution_times.md`` (tools/book_site.py)."""
+    found = {}
+    for line in table.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("book/") and "executed by the build" in cells[2] and cells[1]:
+            found[f"{cells[0]}.ipynb"] = float(cells[1])
+    return found
+
+
+def intro_times(intro: Path, timings: Path | None = None, full: Path | None = None) -> list[str]:
+    """Fill the two time columns of each chapter row of ``intro``'s reading guide; returns the chapters updated.
+
+    The guide's last two columns are the full-mode time (the wall time of
+    ``make book``, from its ``execution_times.md``: ``full``) and the quick-mode
+    time (the kernel CPU time under nbval, from ``timings.json``: ``timings``).
+    A column whose source is not given, or has no time for a chapter, keeps its cell.
+    """
+    quick = json.loads(timings.read_text()).get("cpu_seconds") or {} if timings is not None else {}
+    if timings is not None and not quick:
         raise SystemExit(f"{timings} has no kernel CPU times: run `make test` or `make nbval` first")
+    build = full_seconds(full) if full is not None else {}
+    if full is not None and not build:
+        raise SystemExit(f"{full} lists no chapter executed by the build: run `make book` first")
     lines, updated = intro.read_text().splitlines(keepends=True), []
     for i, line in enumerate(lines):
-        m = _ROW.match(line.rstrip("\n"))
-        if not m:
+        m = _DOC.search(line)
+        cells = line.rstrip("\n").split("|")
+        if not m or not line.startswith("|") or len(cells) < 5:
             continue
-        seconds = cpu.get(f"book/{Path(m['doc']).name}.ipynb")
-        if seconds is None:
+        key = f"book/{Path(m['doc']).name}.ipynb"
+        if key not in quick and key not in build:
             continue
-        lines[i] = f"{m.group(1)} {format_cpu(seconds)} |\n"
+        if key in build:
+            cells[-3] = f" {format_cpu(build[key])} "
+        if key in quick:
+            cells[-2] = f" {format_cpu(quick[key])} "
+        lines[i] = "|".join(cells) + "\n"
         updated.append(m["doc"])
     intro.write_text("".join(lines))
     return updated
@@ -267,8 +293,14 @@ def intro_times(intro: Path, timings: Path) -> list[str]:
 if __name__ == "__main__":
     ROOT = Path(__file__).resolve().parents[1]
     if sys.argv[1:2] == ["intro-times"]:
-        source = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "_build" / "quick" / "executed" / TIMINGS_JSON
-        done = intro_times(ROOT / "book" / "intro.md", source)
-        print(f"book/intro.md: CPU time of {len(done)} chapters from {source}")
+        args = sys.argv[2:]
+        full = None
+        if "--full" in args:
+            k = args.index("--full")
+            full = Path(args[k + 1]) if k + 1 < len(args) else ROOT / "_build" / "execution_times.md"
+            del args[k : k + 2]
+        source = Path(args[0]) if args else ROOT / "_build" / "quick" / "executed" / TIMINGS_JSON
+        done = intro_times(ROOT / "book" / "intro.md", source if source.exists() or args else None, full)
+        print(f"book/intro.md: times of {len(done)} chapters from {source if source.exists() else '-'} and {full or '-'}")
     else:
-        sys.exit("usage: python tools/executed.py intro-times [timings.json]")
+        sys.exit("usage: python tools/executed.py intro-times [timings.json] [--full _build/execution_times.md]")
