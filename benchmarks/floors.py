@@ -64,6 +64,8 @@ CHAPTERS: dict[str, tuple[str, list[Quantity]]] = {
                  "-0.02", modes=("full",)),
         Quantity("test AUC 95 % CI width", "auc_ci_width", "0.03"),
         Quantity("test AUC 95 % CI width (ceiling)", "auc_ci_width", "0.3", kind="ceiling"),
+        Quantity("exercise 1: mean p(malignant), class weights minus none",
+                 "p_improved[:, MALIGNANT].mean() - p_unweighted[:, MALIGNANT].mean()", "0", modes=("full",)),
     ]),
     "07c": ("07c_vision_transformer", [
         Quantity("CNN minus ViT test AUC, lower CI bound", 'diff["ci"][0]', "0", modes=("full",)),
