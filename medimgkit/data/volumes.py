@@ -6,6 +6,10 @@ A volume ``(D, H, W)`` is cut by three planes through its centre: the
 (D x H). A 2-D CNN on the axial slice sees one plane; a "2.5-D" model stacks
 the three planes as the three channels of one image, so an ordinary 2-D CNN
 sees a little of all three directions (the 2.5-D baseline of MedMNIST v2).
+
+The plane names follow the array's axes (depth, height, width), as
+MedMNIST's ACS baselines do; an array carries no patient orientation. For a
+NIfTI volume in a known (RAS) orientation use ``medimgkit.io.slice_volume``.
 """
 
 from __future__ import annotations
