@@ -71,9 +71,9 @@ def model_input(
         x = x[..., None]
     if x.ndim != spatial + 2:
         hint = (
-            "a 3-D model needs volumes (N, D, H, W) or (N, D, H, W, C); these look like 2-D images: "
+            "a 3-D model needs volumes (N, D, H, W, C) or (N, D, H, W); these look like 2-D images: "
             "stack each case's slices into one volume, or use a 2-D model" if volumes and x.ndim in (3, 4)
-            else "a 2-D model needs images (N, H, W) or (N, H, W, C); these look like volumes: use a 3-D model "
+            else "a 2-D model needs images (N, H, W, C) or (N, H, W); these look like volumes: use a 3-D model "
                  "(medimgkit.models.cnn3d), or pass one slice per volume (x[:, x.shape[1] // 2]) or "
                  "medimgkit.data.orthogonal_slices(x)" if not volumes and x.ndim == 5
             else "add or remove axes to get that shape"
