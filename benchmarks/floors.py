@@ -70,6 +70,13 @@ CHAPTERS: dict[str, tuple[str, list[Quantity]]] = {
     "07c": ("07c_vision_transformer", [
         Quantity("CNN minus ViT test AUC, lower CI bound", 'diff["ci"][0]', "0", modes=("full",)),
     ]),
+    "07d": ("07d_volumes", [
+        Quantity("3-D CNN test AUC", 'reports["3-D (whole volume)"]["auc"]', "AUC_FLOOR"),
+        Quantity("3-D CNN minus gland size, test AUC, lower CI bound",
+                 'diffs[("3-D (whole volume)", "gland size")]["ci"][0]', "0", modes=("full",)),
+        Quantity("3-D minus 2-D (middle slice) CNN, test AUC, lower CI bound",
+                 'diffs[("3-D (whole volume)", "2-D (middle slice)")]["ci"][0]', "0", modes=("full",)),
+    ]),
     "07b": ("07b_segment_and_measure", [
         Quantity("test Dice", 'seg["dice"]', "0.9", modes=("full",)),
     ]),

@@ -1,7 +1,13 @@
 """The one input contract of medimgkit, checked in one place.
 
 Images are **uint8 in 0-255** or **float in [0, 1]**, shaped ``(N, H, W, C)``
-(``(N, H, W)`` is taken as one channel; 3-D models take ``(N, D, H, W, C)``).
+(``(N, H, W)`` is taken as one channel); 3-D models take volumes
+``(N, D, H, W, C)`` or ``(N, D, H, W)``. Whether a four-axis array is a batch
+of images with channels or of volumes without them is decided by the model
+(:func:`spatial_rank`), never guessed: ``train.fit`` and
+``train.predict_proba`` convert with the model's rank, and an array whose
+rank does not match the model's input is refused, naming the shape found,
+the shape expected and how to fix it.
 Every function that feeds images to a model (``train.fit``,
 ``train.predict_proba``, ``explain.*``, ``export.*``) converts them with
 :func:`model_input`, so a uint8 batch and the same batch divided by 255 give
@@ -20,7 +26,9 @@ def fail(name: str, expected: str, found: str, fix: str) -> ValueError:
     return ValueError(f"{name}: expected {expected}, found {found}; {fix}")
 
 
-def model_input(images, name: str = "images", *, volumes: bool = False, single: bool = False) -> np.ndarray:
+def model_input(
+    images, name: str = "images", *, volumes: bool | None = False, single: bool = False, model_shape: tuple = ()
+) -> np.ndarray:
     """``images`` as float32 in [0, 1] with a channel axis, or a ``ValueError`` naming what is wrong.
 
     Parameters
@@ -28,20 +36,31 @@ def model_input(images, name: str = "images", *, volumes: bool = False, single: 
     images : array-like
         uint8 (0-255) or float ([0, 1]) images ``(N, H, W)`` or ``(N, H, W, C)``;
         with ``volumes=True`` volumes ``(N, D, H, W)`` or ``(N, D, H, W, C)``.
+        A list of arrays is stacked; one whose shape differs from the first
+        is refused, naming its index.
     name : str
         How the error message names the argument.
-    volumes : bool
-        Expect 3-D volumes instead of 2-D images.
+    volumes : bool or None
+        ``False``: 2-D images; ``True``: 3-D volumes; ``None``: volumes if
+        the array has five axes, else images (use it only where the model is
+        not known yet: a four-axis array is taken as images).
     single : bool
         Also accept one image without the batch axis (it becomes a batch of one).
+    model_shape : tuple
+        The model's input shape without the batch axis (``None`` for a free
+        size), named in the error when the number of axes is wrong.
 
     Returns
     -------
     float32 array ``(N, H, W, C)`` (or ``(N, D, H, W, C)``) in [0, 1].
     """
-    x = np.asarray(images)
+    x = _stack(images, name)
+    if volumes is None:
+        volumes = x.ndim == 5
     spatial = 3 if volumes else 2
     what = "(N, D, H, W, C) volumes" if volumes else "(N, H, W, C) images"
+    if model_shape:
+        what += " = (N, " + ", ".join("?" if m is None else str(m) for m in model_shape) + "), this model's input"
     if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise fail(name, f"{what}, {CONTRACT}", f"dtype {x.dtype}", "pass a numeric NumPy array")
     if x.dtype == bool:
@@ -52,8 +71,11 @@ def model_input(images, name: str = "images", *, volumes: bool = False, single: 
         x = x[..., None]
     if x.ndim != spatial + 2:
         hint = (
-            "a 3-D model needs volumes (N, D, H, W, C)" if volumes and x.ndim == 4
-            else "a 2-D model needs images (N, H, W, C); for volumes use a 3-D model" if not volumes and x.ndim == 5
+            "a 3-D model needs volumes (N, D, H, W, C) or (N, D, H, W); these look like 2-D images: "
+            "stack each case's slices into one volume, or use a 2-D model" if volumes and x.ndim in (3, 4)
+            else "a 2-D model needs images (N, H, W, C) or (N, H, W); these look like volumes: use a 3-D model "
+                 "(medimgkit.models.cnn3d), or pass one slice per volume (x[:, x.shape[1] // 2]) or "
+                 "medimgkit.data.orthogonal_slices(x)" if not volumes and x.ndim == 5
             else "add or remove axes to get that shape"
         )
         raise fail(name, what, f"shape {x.shape}", hint)
@@ -80,6 +102,18 @@ def model_input(images, name: str = "images", *, volumes: bool = False, single: 
                "scale to [0, 1] first (medimgkit.transforms.window or minmax)")
         raise fail(name, CONTRACT, f"float values in [{lo:g}, {hi:g}]", fix)
     return x
+
+
+def _stack(images, name: str) -> np.ndarray:
+    """``images`` as one array; a list or tuple of arrays whose shapes differ is refused, naming the first odd one."""
+    if isinstance(images, (list, tuple)) and images and all(hasattr(im, "shape") for im in images):
+        first = tuple(np.shape(images[0]))
+        for i, im in enumerate(images):
+            if tuple(np.shape(im)) != first:
+                raise fail(f"{name}[{i}]", f"the shape of {name}[0], {first}", f"shape {tuple(np.shape(im))}",
+                           "resize or crop every image (volume) to one shape before stacking them "
+                           "(medimgkit.transforms.resize_pad, or medimgkit.data.resample for volumes)")
+    return np.asarray(images)
 
 
 def class_labels(
@@ -137,6 +171,29 @@ def _shape(shape) -> tuple:
     return tuple(None if s is None else int(s) for s in shape)
 
 
+def spatial_rank(model) -> int | None:
+    """How many spatial axes the model's one input has: 2 for images ``(N, H, W, C)``, 3 for volumes; else None."""
+    inputs = getattr(model, "inputs", None)
+    if not inputs or len(inputs) != 1:
+        return None
+    rank = len(inputs[0].shape) - 2
+    return rank if rank in (2, 3) else None
+
+
+def for_model(model, images, name: str = "images") -> np.ndarray:
+    """``images`` converted for ``model`` (:func:`model_input` with the model's rank) and checked against its input.
+
+    A four-axis array is volumes for a 3-D model and images with channels for
+    a 2-D one; an array of the wrong rank or shape is refused with a
+    ``ValueError`` naming the shape found, the model's input shape and the fix.
+    """
+    rank = spatial_rank(model)
+    shape = _shape(model.inputs[0].shape[1:]) if rank is not None else ()
+    x = model_input(images, name, volumes=None if rank is None else rank == 3, model_shape=shape)
+    fits_model(model, x, name)
+    return x
+
+
 def fits_model(model, x: np.ndarray, name: str = "images") -> None:
     """Refuse images ``x`` (from :func:`model_input`) that do not match the model's input, before TensorFlow does."""
     inputs = getattr(model, "inputs", None)
@@ -146,10 +203,26 @@ def fits_model(model, x: np.ndarray, name: str = "images") -> None:
     got = tuple(x.shape[1:])
     if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
         shown = "(N, " + ", ".join("?" if w is None else str(w) for w in want) + ")"
-        fix = ("convert grey/colour with medimgkit.transforms.to_rgb or to_gray" if want[:-1] == got[:-1]
-               else "resize them (medimgkit.transforms.resize_pad, or load_medical_folder(image_size=...)) "
-                    "or build the model for this size")
-        raise fail(name, f"images shaped {shown} for this model's input", f"shape (N, {', '.join(map(str, got))})",
+        kind = "volumes" if len(want) == 4 else "images"
+        axes = ("depth", "height", "width", "channels") if len(want) == 4 else ("height", "width", "channels")
+        if len(want) == 3 and len(got) == 3 and got[-1] > 4 and want[-1] in (1, 3, None):
+            fix = (f"these look like volumes (N, D, H, W) with D = {got[-1]} read as channels: a 2-D model takes "
+                   "images; pass one slice per volume (x[:, x.shape[1] // 2]) or "
+                   "medimgkit.data.orthogonal_slices(x), or build a 3-D model (medimgkit.models.cnn3d)")
+        elif len(want) != len(got):
+            fix = ("a 3-D model takes volumes (N, D, H, W) or (N, D, H, W, C)" if len(want) == 4
+                   else "a 2-D model takes images (N, H, W) or (N, H, W, C)")
+        elif want[:-1] == got[:-1]:
+            fix = "convert grey/colour with medimgkit.transforms.to_rgb or to_gray"
+        else:
+            wrong = [f"{axis} {g} (the model takes {w})" for axis, w, g in zip(axes, want, got)
+                     if w is not None and w != g]
+            resize = ("resample them to the model's grid (medimgkit.data.resample), or build the model for this size"
+                      if kind == "volumes" else
+                      "resize them (medimgkit.transforms.resize_pad, or load_medical_folder(image_size=...)) "
+                      "or build the model for this size")
+            fix = f"wrong {', '.join(wrong)}; {resize}"
+        raise fail(name, f"{kind} shaped {shown} for this model's input", f"shape (N, {', '.join(map(str, got))})",
                     fix)
 
 

@@ -121,7 +121,7 @@ def cross_val_predict(
     from medimgkit.train import fit, predict_proba
 
     images = np.asarray(images)
-    model_input(images)  # the contract, checked once before any training (fit converts each part)
+    model_input(images, volumes=None)  # the contract, checked once before any training (fit converts each part)
     labels = class_labels(labels, "labels", n=len(images))
     if fit_kwargs.setdefault("patience", None) is not None:
         raise ValueError(

@@ -23,7 +23,7 @@ from medimgkit.metrics import roc_auc, roc_curve
 
 __all__ = [
     "COLUMN_WIDTH", "grid_columns", "markdown_table", "plot_bland_altman", "plot_confusion", "plot_gradcam", "plot_history",
-    "plot_maps", "plot_roc", "plot_segmentation", "show_images",
+    "plot_maps", "plot_roc", "plot_segmentation", "plot_volumes", "show_images",
 ]
 
 
@@ -298,5 +298,42 @@ def plot_maps(images: np.ndarray, maps: dict[str, np.ndarray], titles: Sequence[
         b, c = divmod(i, cols)
         for r in range(per):
             axes[b * per + r, c].axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_volumes(volumes: np.ndarray, titles: Sequence[str] | None = None, max_width: float = COLUMN_WIDTH):
+    """Each volume as one row: its axial, coronal and sagittal middle slices and a maximum-intensity projection.
+
+    ``volumes`` is ``(N, D, H, W)`` or ``(N, D, H, W, 1)`` (uint8 or float).
+    The projection is the maximum along depth, a 3-D view in one image: for a
+    binary shape volume, the object's silhouette seen from above. Panels are
+    1.6 in wide, four per row (6.4 in, within ``max_width``); ``titles`` (one
+    per volume) label the rows. Returns the figure.
+    """
+    from medimgkit.data.volumes import PLANES, middle_slices
+
+    v = np.asarray(volumes)
+    v = v[..., 0] if v.ndim == 5 and v.shape[-1] == 1 else v
+    if v.ndim != 4:
+        raise ValueError(f"volumes: expected (N, D, H, W) or (N, D, H, W, 1), found shape {v.shape}; "
+                         "for one volume pass v[None]")
+    if titles is not None and len(titles) != len(v):
+        raise ValueError(f"titles: expected one per volume ({len(v)}), found {len(titles)}")
+    panel = min(1.6, max_width / 4)
+    fig, axes = plt.subplots(len(v), 4, figsize=(4 * panel, 1.75 * len(v) + 0.1), squeeze=False)
+    views = [middle_slices(v, p) for p in PLANES] + [v.max(axis=1)]
+    names = [*PLANES, "max. projection (depth)"]
+    lo, hi = float(v.min()), float(v.max())
+    for i in range(len(v)):
+        for j, (view, name) in enumerate(zip(views, names)):
+            ax = axes[i, j]
+            ax.imshow(view[i], cmap="gray", vmin=lo, vmax=hi if hi > lo else lo + 1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(name, fontsize=TITLE_SIZE)
+        if titles is not None:
+            axes[i, 0].set_ylabel(titles[i], fontsize=TITLE_SIZE)
     fig.tight_layout()
     return fig

@@ -9,7 +9,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from medimgkit._contract import class_labels, fits_model, fits_outputs, model_input
+from medimgkit._contract import class_labels, fits_model, fits_outputs, for_model, model_input, spatial_rank
 from medimgkit.config import set_seed
 from medimgkit.data.pipeline import as_dataset, class_weights
 from medimgkit.metrics import roc_auc
@@ -95,7 +95,11 @@ def fit(
     train, val : (images, labels), or a ``FolderDataset`` from ``load_medical_folder``
         Images as the package's one input contract has them: uint8 in 0-255
         or float in [0, 1], ``(N, H, W)`` or ``(N, H, W, C)``, shaped for the
-        model's input; int labels ``(N,)``, one class index per image, within
+        model's input; for a 3-D model (a ``Conv3D`` network such as
+        ``medimgkit.models.cnn3d``) volumes ``(N, D, H, W)`` or
+        ``(N, D, H, W, C)``. The model's input decides which: volumes given
+        to a 2-D model, or images to a 3-D one, are refused with a message
+        naming both shapes and the fix; int labels ``(N,)``, one class index per image, within
         the model's outputs. Anything else is refused before training with a
         ``ValueError`` that says what was expected, what was found and how to
         fix it. The validation split must hold the positive class and at
@@ -174,8 +178,10 @@ def fit(
     if wrong:
         raise TypeError(f"callbacks: expected keras.callbacks.Callback instances, found {wrong}; "
                         "pass e.g. [keras.callbacks.TensorBoard(log_dir)]")
-    train_images, y_train, train_shape = _split(train, "train", keep_float=False)  # as_dataset converts them
-    x_val, y_val, _ = _split(val, "val")
+    # The contract is checked before anything is built; whether four axes are images with channels or
+    # volumes without them is settled by the model's input once the model exists (below).
+    train_images, y_train, train_shape = _split(train, "train", keep_float=False, volumes=None)
+    x_val, y_val, _ = _split(val, "val", volumes=None)
     positive = _check_validation(y_val, positive, patience)
     set_seed(seed, deterministic=deterministic)
     steps = epochs * int(np.ceil(len(y_train) / batch_size))
@@ -196,6 +202,12 @@ def fit(
             _compile(model, **settings)
     else:
         raise TypeError(f"build must be a keras.Model or a callable, got {type(build).__name__}")
+    rank = spatial_rank(model)
+    if rank is not None and len(train_shape) - 2 != rank:  # e.g. (N, D, H, W) volumes for a Conv3D model
+        shape = tuple(model.inputs[0].shape[1:])
+        train_images, y_train, train_shape = _split(train, "train", keep_float=False, volumes=rank == 3,
+                                                    model_shape=shape)
+        x_val, y_val, _ = _split(val, "val", volumes=rank == 3, model_shape=shape)
     for x, y, split in ((np.broadcast_to(np.float32(0), train_shape), y_train, "train"), (x_val, y_val, "val")):
         fits_model(model, x, f"{split} images")
         classes = fits_outputs(model, y, f"{split} labels")
@@ -204,7 +216,8 @@ def fit(
                          "pass the label of the disease class")
     if strategy is None:  # with a strategy Keras builds them itself, in the strategy's scope
         prebuild(model, train_shape, one_hot=settings["one_hot"])
-    train_ds = as_dataset(train_images, y_train, batch_size=batch_size, shuffle=True, seed=seed)
+    train_ds = as_dataset(train_images, y_train, batch_size=batch_size, shuffle=True, seed=seed,
+                          volumes=len(train_shape) == 5)
     val_targets = y_val
     if label_smoothing or mixup:
         import tensorflow as tf
@@ -234,11 +247,14 @@ def fit(
     return model, history
 
 
-def _split(data, split: str, keep_float: bool = True) -> tuple[np.ndarray, np.ndarray, tuple]:
+def _split(
+    data, split: str, keep_float: bool = True, volumes: bool | None = False, model_shape: tuple = ()
+) -> tuple[np.ndarray, np.ndarray, tuple]:
     """``(images, labels, shape)`` of a split, checked against the input contract; a ``FolderDataset`` works too.
 
     The images come back as float32 in [0, 1] with a channel axis, or, with
     ``keep_float=False``, as they were given (checked, not kept twice in memory).
+    ``volumes``: 2-D images (False), 3-D volumes (True), or five axes = volumes (None).
     """
     if hasattr(data, "images") and hasattr(data, "labels"):
         images, labels = data.images, data.labels
@@ -250,7 +266,7 @@ def _split(data, split: str, keep_float: bool = True) -> tuple[np.ndarray, np.nd
                 f"{split}: expected a pair (images, labels) or a FolderDataset, found {type(data).__name__}; "
                 f"pass {split}=(x, y)"
             ) from exc
-    x = model_input(images, f"{split} images")
+    x = model_input(images, f"{split} images", volumes=volumes, model_shape=model_shape)
     y = class_labels(labels, f"{split} labels", n=len(x), images=f"{split} images")
     shape = x.shape
     if not keep_float:
@@ -337,16 +353,17 @@ def _compile(
 def predict_proba(model: keras.Model, images: np.ndarray, batch_size: int = 256, tta: bool = False) -> np.ndarray:
     """Class probabilities, float32 ``(N, num_classes)``, for uint8 (0-255) or float ([0, 1]) images.
 
-    Images that break the input contract or do not match the model's input
-    shape are refused with a ``ValueError`` naming both shapes.
+    Images ``(N, H, W)`` or ``(N, H, W, C)``; for a 3-D model volumes
+    ``(N, D, H, W)`` or ``(N, D, H, W, C)``. Images that break the input
+    contract, or whose shape or number of axes does not match the model's
+    input, are refused with a ``ValueError`` naming both shapes.
 
     With ``tta=True`` (test-time augmentation) the prediction is the mean over
-    the image and its left-right mirror; use it only where a mirrored image is
-    a plausible patient (e.g. breast ultrasound, not chest X-ray).
+    the image and its left-right mirror (the width axis); use it only where a
+    mirrored image is a plausible patient (e.g. breast ultrasound, not chest X-ray).
     """
-    x = model_input(images)
-    fits_model(model, x)
+    x = for_model(model, images)
     probs = model.predict(x, batch_size=batch_size, verbose=0)
     if tta:
-        probs = (probs + model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
+        probs = (probs + model.predict(x[..., ::-1, :], batch_size=batch_size, verbose=0)) / 2
     return probs

@@ -20,7 +20,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # The MedMNIST files the tests read: (dataset, image size in pixels).
-TEST_FILES = [("breastmnist", 28), ("breastmnist", 64), ("pneumoniamnist", 28), ("retinamnist", 28)]
+TEST_FILES = [("breastmnist", 28), ("breastmnist", 64), ("pneumoniamnist", 28), ("retinamnist", 28),
+              ("adrenalmnist3d", 28), ("adrenalmnist3d", 64), ("vesselmnist3d", 28)]
 DOWNLOAD = (
     'python -c "from medimgkit.data import medmnist_path; '
     f'[medmnist_path(n, s) for n, s in {TEST_FILES}]"'
@@ -50,7 +51,7 @@ def data_folder() -> Path:
     if missing:
         pytest.fail(
             f"MedMNIST files missing from {folder} ({how}): {', '.join(missing)}. "
-            f"Download them there once (about 11 MB from Zenodo, MD5-checked): {DOWNLOAD}; "
+            f"Download them there once (about 13 MB from Zenodo, MD5-checked): {DOWNLOAD}; "
             f"or set MEDIMGKIT_DATA to a folder that holds them.",
             pytrace=False,
         )

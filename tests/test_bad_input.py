@@ -254,6 +254,59 @@ def test_images_of_another_size(tmp_path):
         _another_size(tmp_path)
 
 
+def _tiny_model3d(size=8, units=2):
+    import keras
+
+    inp = keras.Input((size, size, size, 1))
+    return keras.Model(inp, keras.layers.Dense(units, activation="softmax")(keras.layers.Flatten()(inp)))
+
+
+def _volumes(n=20, size=8, depth=None, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, depth or size, size, size), dtype=np.uint8)
+
+
+def _volumes_into_2d_model(tmp_path):
+    from medimgkit.train import fit
+
+    y = np.array([0, 1] * 10)
+    return fit(lambda: _tiny_model(8), (_volumes(), y), (_volumes(seed=1), y), epochs=1)
+
+
+def _slices_into_3d_model(tmp_path):
+    from medimgkit.train import fit
+
+    y = np.array([0, 1] * 10)
+    return fit(lambda: _tiny_model3d(8), (_images(), y), (_images(seed=1), y), epochs=1)
+
+
+def test_rank_does_not_match_the_model(tmp_path):
+    # (N, D, H, W) volumes used to pass as (N, H, W, C) images with D channels until TensorFlow failed, or not at all
+    with pytest.raises(ValueError, match=r"found shape \(N, 8, 8, 8\); these look like volumes \(N, D, H, W\)"):
+        _volumes_into_2d_model(tmp_path)
+    with pytest.raises(ValueError, match=r"volumes = \(N, 8, 8, 8, 1\), this model's input, found shape \(20, 8, 8\)"):
+        _slices_into_3d_model(tmp_path)
+
+
+def _wrong_depth(tmp_path):
+    from medimgkit.train import predict_proba
+
+    return predict_proba(_tiny_model3d(8), _volumes(4, depth=6))
+
+
+def _ragged_volumes(tmp_path):
+    from medimgkit.train import predict_proba
+
+    v = _volumes(3)
+    return predict_proba(_tiny_model3d(8), [v[0], v[1, :7], v[2]])
+
+
+def test_volume_of_the_wrong_depth(tmp_path):
+    with pytest.raises(ValueError, match=r"wrong depth 6 \(the model takes 8\)"):
+        _wrong_depth(tmp_path)
+    with pytest.raises(ValueError, match=r"images\[1\]: expected the shape of images\[0\], \(8, 8, 8\)"):
+        _ragged_volumes(tmp_path)
+
+
 def _calibration_0_255(tmp_path):
     from medimgkit import export
 
@@ -526,6 +579,8 @@ APPENDIX = {
     "test_soft_labels": [_soft_labels],
     "test_one_class_validation_split": [_one_class_validation],
     "test_images_of_another_size": [_another_size],
+    "test_rank_does_not_match_the_model": [_volumes_into_2d_model, _slices_into_3d_model],
+    "test_volume_of_the_wrong_depth": [_wrong_depth, _ragged_volumes],
     "test_int8_calibration_images": [_calibration_0_255, _calibration_size],
     "test_export_does_not_overwrite": [_overwrite],
     "test_series_geometry": [_spacing_differs],

@@ -1225,6 +1225,87 @@ def image_to_tokens():
     return fig
 
 
+def _iso(x, y, z, ox, oy, s):
+    """A point of a volume (x right, y up, z into the page) drawn in oblique projection, ``s`` inches a voxel."""
+    return ox + s * (x + 0.45 * z), oy + s * (y + 0.3 * z)
+
+
+def _cube(ax, ox, oy, s, n, fc="white", ec=GREY_D, lw=0.9, z=2, alpha=1.0):
+    """The three visible faces of an n x n x n block with its front-lower-left corner at (ox, oy)."""
+    from matplotlib.patches import Polygon
+
+    P = lambda x, y, zz: _iso(x, y, zz, ox, oy, s)  # noqa: E731
+    faces = [
+        [P(0, 0, 0), P(n, 0, 0), P(n, n, 0), P(0, n, 0)],      # front
+        [P(0, n, 0), P(n, n, 0), P(n, n, n), P(0, n, n)],      # top
+        [P(n, 0, 0), P(n, 0, n), P(n, n, n), P(n, n, 0)],      # right
+    ]
+    for face in faces:
+        ax.add_patch(Polygon(face, closed=True, fc=fc, ec=ec, lw=lw, zorder=z, alpha=alpha))
+
+
+def volume_inputs():
+    """Chapter 07d: three ways to feed a volume to a CNN, and the 3 x 3 x 3 kernel of a 3-D convolution.
+
+    A 28 x 28 x 28 AdrenalMNIST3D volume. Left, 2-D: its middle axial slice,
+    one 28 x 28 channel, read by a 3 x 3 kernel with 9 C_in weights per
+    output channel. Middle, 2.5-D: the axial, coronal and sagittal slices
+    through its centre, stacked as the three channels of one 28 x 28 image
+    (``medimgkit.data.orthogonal_slices``). Right, 3-D: the whole volume, read
+    by a 3 x 3 x 3 kernel that slides along depth, height and width, with
+    27 C_in weights per output channel (k^3 C_in C_out + C_out in all). The
+    facts are those of the chapter's code and of ``medimgkit.models.cnn3d``.
+    Drawn for this book.
+    """
+    from matplotlib.patches import Polygon
+
+    fig, ax = canvas(6.95, 3.35)
+    s, n = 0.042, 28            # inches per voxel, voxels a side
+    y0 = 1.0
+    # ---- 2-D: the middle axial slice
+    x0 = 0.2
+    ax.add_patch(Rectangle((x0, y0), n * s, n * s, fc=GREY_L, ec=GREY_D, lw=1.0, zorder=2))
+    ax.add_patch(Rectangle((x0 + 12 * s, y0 + 13 * s), 3 * s, 3 * s, fc=BLUE, ec=BLUE_D, lw=1.0, zorder=3))
+    text(ax, x0 + n * s / 2, 3.1, "2-D", weight="bold")
+    lines_in(ax, x0 + n * s / 2 + 0.05, 0.55, [("middle slice: 28 × 28,", {"size": SMALL}),
+                                       ("1 channel; 3 × 3 kernel", {"size": SMALL})])
+    # ---- 2.5-D: three planes through the centre, then three channels
+    ox = 1.7
+    _cube(ax, ox, y0, s, n, fc="white", ec=GREY, lw=0.7, z=1)
+    P = lambda x, y, z: _iso(x, y, z, ox, y0, s)  # noqa: E731
+    c = n / 2
+    planes = [
+        ([P(0, 0, c), P(n, 0, c), P(n, n, c), P(0, n, c)], BLUE_L, BLUE_D),        # axial (constant depth)
+        ([P(0, c, 0), P(n, c, 0), P(n, c, n), P(0, c, n)], ORANGE_L, ORANGE_D),    # coronal (constant height)
+        ([P(c, 0, 0), P(c, 0, n), P(c, n, n), P(c, n, 0)], GREEN_L, GREEN_D),      # sagittal (constant width)
+    ]
+    for k, (poly, fc, ec) in enumerate(planes):
+        ax.add_patch(Polygon(poly, closed=True, fc=fc, ec=ec, lw=1.0, alpha=0.75, zorder=2 + k))
+    # the three slices stacked as channels
+    sx = 3.78
+    for k, (_, fc, ec) in enumerate(reversed(planes)):
+        off = (2 - k) * 0.12
+        ax.add_patch(Rectangle((sx + off, y0 + off), 0.78, 0.78, fc=fc, ec=ec, lw=1.0, zorder=3 + k))
+    arrow(ax, (3.45, y0 + 0.6), (3.72, y0 + 0.6), lw=1.0, scale=9)
+    text(ax, 3.2, 3.1, "2.5-D", weight="bold")
+    lines_in(ax, 3.2, 0.55, [("axial, coronal, sagittal middle slices", {"size": SMALL}),
+                             ("as 3 channels of one 28 × 28 image", {"size": SMALL})])
+    # ---- 3-D: the whole volume and a 3 x 3 x 3 kernel inside it
+    ox3 = 5.12
+    _cube(ax, ox3, y0, s, n, fc=GREY_L, ec=GREY_D, lw=1.0, z=1)
+    kx, ky = _iso(17, 12, 0, ox3, y0, s)
+    _cube(ax, kx, ky, s * 1.0, 3, fc=BLUE, ec=BLUE_D, lw=0.9, z=4)
+    a0 = _iso(20.5, 13.5, 1.5, ox3, y0, s)
+    arrow(ax, a0, (a0[0] + 0.3, a0[1] + 0.08), color=BLUE_D, lw=1.1, scale=8)
+    text(ax, 5.97, 3.1, "3-D", weight="bold")
+    lines_in(ax, 5.97, 0.55, [("whole volume, 28 × 28 × 28;", {"size": SMALL}),
+                              ("a 3 × 3 × 3 kernel slides", {"size": SMALL}),
+                              ("along all three axes", {"size": SMALL})])
+    text(ax, 3.47, 0.1, "weights per layer: 2-D and 2.5-D  k² · C_in · C_out + C_out;   3-D  k³ · C_in · C_out + C_out",
+         size=SMALL, color=GREY_D)
+    return fig
+
+
 # --------------------------------------------------------------------------- registry and output
 
 DIAGRAMS = {
@@ -1242,6 +1323,7 @@ DIAGRAMS = {
     "ordinal_head": ordinal_head,
     "segment_then_measure": segment_then_measure,
     "image_to_tokens": image_to_tokens,
+    "volume_inputs": volume_inputs,
     "regularisers": regularisers,
     "gradcam_flow": gradcam_flow,
     "export_artefacts": export_artefacts,

@@ -1,4 +1,4 @@
-"""Data: MedMNIST and HC18 with checksums, class-per-folder and medical folders, tf.data pipelines, splits, resampling."""
+"""Data: MedMNIST (2-D, 3-D) and HC18 with checksums, image and medical folders, tf.data pipelines, splits, resampling, slices."""
 
 from medimgkit.data.download import ChecksumError, DataUnavailableError, md5sum
 from medimgkit.data.folder import load_image_folder, save_image_folder
@@ -29,6 +29,7 @@ from medimgkit.data.pipeline import (
 )
 from medimgkit.data.resampling import resample
 from medimgkit.data.split import patient_kfold, patient_split, shared_patients, split_balance
+from medimgkit.data.volumes import middle_slices, orthogonal_slices
 
 __all__ = [
     "SPLITS",
@@ -56,6 +57,9 @@ __all__ = [
     "patient_split",
     "shared_patients",
     "split_balance",
+    # 3-D volumes to 2-D and 2.5-D inputs
+    "middle_slices",
+    "orthogonal_slices",
     # HC18: fetal head ultrasound, segmentation and head circumference
     "HC18",
     "download_hc18",

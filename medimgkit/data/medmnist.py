@@ -16,12 +16,18 @@ SPLITS = ("train", "val", "test")
 
 
 def dataset_info(name: str) -> dict:
-    """Facts about a 2-D MedMNIST dataset: task, channels, labels, split sizes, files.
+    """Facts about a MedMNIST dataset, 2-D or 3-D: dimensionality, task, channels, labels, split sizes, files.
+
+    Returns
+    -------
+    dict with ``dimensionality`` (``"2D"`` or ``"3D"``), ``task``,
+    ``n_channels``, ``labels`` ({label: name}), ``n_samples`` ({split: count}),
+    ``license`` and ``files`` ({size in px: (file name, MD5)}).
 
     Raises
     ------
     ValueError
-        If ``name`` is not a 2-D MedMNIST dataset.
+        If ``name`` is not a MedMNIST dataset.
     """
     key = str(name).lower()
     if key not in DATASETS:
@@ -89,14 +95,15 @@ def load_medmnist(
     split: str = "train",
     **path_kwargs,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Load one split of a 2-D MedMNIST dataset as numpy arrays.
+    """Load one split of a MedMNIST dataset, 2-D images or 3-D volumes, as numpy arrays.
 
     Parameters
     ----------
     name : str
-        Dataset, e.g. ``"breastmnist"``, ``"pneumoniamnist"``, ``"retinamnist"``.
+        Dataset, e.g. ``"breastmnist"``, ``"pneumoniamnist"``, ``"retinamnist"``,
+        or a 3-D one, e.g. ``"adrenalmnist3d"``, ``"vesselmnist3d"``.
     size : int
-        Image side in pixels: 28, 64, 128 or 224.
+        Image side in pixels: 28, 64, 128 or 224 (3-D: 28 or 64 voxels).
     split : str
         ``"train"``, ``"val"`` or ``"test"``.
     **path_kwargs
@@ -104,7 +111,8 @@ def load_medmnist(
 
     Returns
     -------
-    images : np.ndarray of uint8, shape (N, H, W) for grey or (N, H, W, 3) for colour
+    images : np.ndarray of uint8, shape (N, H, W) for grey or (N, H, W, 3) for colour;
+        (N, D, H, W) volumes (D = H = W = ``size``) for a 3-D dataset
     labels : np.ndarray of int64, shape (N,) (shape (N, 14) for multi-label ChestMNIST)
 
     Notes

@@ -7,16 +7,19 @@ import numpy as np
 from medimgkit._contract import class_labels, model_input
 
 
-def to_float(images: np.ndarray) -> np.ndarray:
+def to_float(images: np.ndarray, volumes: bool | None = None) -> np.ndarray:
     """Images as a model sees them: float32 in [0, 1] with a channel axis.
 
     Accepts the package's one input contract: uint8 in 0-255 (divided by
     255) or float already in [0, 1] (kept), ``(N, H, W)`` (becomes
-    ``(N, H, W, 1)``) or ``(N, H, W, C)``. Anything else (floats in 0-255,
-    NaN, negative values, a wrong number of axes) is refused with a
-    ``ValueError`` that says what was found and how to fix it.
+    ``(N, H, W, 1)``) or ``(N, H, W, C)``; with ``volumes=True`` 3-D volumes
+    ``(N, D, H, W)`` (becomes ``(N, D, H, W, 1)``) or ``(N, D, H, W, C)``.
+    The default, ``volumes=None``, takes five axes as volumes and fewer as
+    images, so a four-axis batch of volumes needs ``volumes=True``. Anything
+    else (floats in 0-255, NaN, negative values, a wrong number of axes) is
+    refused with a ``ValueError`` that says what was found and how to fix it.
     """
-    return model_input(images)
+    return model_input(images, volumes=volumes)
 
 
 def as_dataset(
@@ -25,6 +28,7 @@ def as_dataset(
     batch_size: int = 32,
     shuffle: bool = True,
     seed: int = 0,
+    volumes: bool | None = None,
 ):
     """A batched, cached, shuffled, prefetched ``tf.data.Dataset``.
 
@@ -33,7 +37,8 @@ def as_dataset(
 
     Parameters
     ----------
-    images : uint8 (0-255) or float ([0, 1]) array, (N, H, W) or (N, H, W, C)
+    images : uint8 (0-255) or float ([0, 1]) array, (N, H, W) or (N, H, W, C);
+        volumes (N, D, H, W) or (N, D, H, W, C) with ``volumes=True``
     labels : int array, (N,) or (N, 1)
         One class index per image. Soft labels (0.7), NaN, negative labels,
         strings and one-hot rows are refused with a ``ValueError``: a cast to
@@ -42,14 +47,18 @@ def as_dataset(
     shuffle : bool
         Shuffle every epoch (training); keep ``False`` for evaluation.
     seed : int
+    volumes : bool or None
+        As in :func:`to_float`: ``True`` for 3-D volumes, ``None`` for five
+        axes = volumes.
 
     Returns
     -------
     tf.data.Dataset yielding ``(float32 (B, H, W, C), int64 (B,))``
+    (``(B, D, H, W, C)`` for volumes)
     """
     import tensorflow as tf
 
-    x = to_float(images)
+    x = to_float(images, volumes=volumes)
     y = class_labels(labels, "labels", n=len(x))
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
