@@ -205,12 +205,11 @@ def slug(page: str) -> str:
 
 
 def executed_notebook(chapter: str):
-    """The executed notebook a chapter's page was rendered from (None for the full-mode site)."""
+    """The executed notebook a chapter's page was rendered from: nbval's copy for the quick site,
+    jupyter-book's (``_build/jupyter_execute/``) for the full-mode site of ``make book``; None if absent."""
     import nbformat
 
-    if OUTPUT != QUICK:
-        return None
-    path = EXECUTED / f"{chapter}.ipynb"
+    path = EXECUTED / f"{chapter}.ipynb" if OUTPUT == QUICK else OUTPUT / "_build" / "jupyter_execute" / f"{chapter}.ipynb"
     return nbformat.read(path, as_version=4) if path.exists() else None
 
 
