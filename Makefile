@@ -73,7 +73,7 @@ endif
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install --no-compile -e ".[medical,widgets,edge,test,book]"
+	$(BIN)/python -m pip install -e ".[medical,widgets,edge,test,book]"
 	touch $(STAMP)
 
 install: $(STAMP)
