@@ -1,5 +1,6 @@
 # Build entry point. The README's two commands:
-#   make book   install what the book needs, execute every chapter in full mode, write _build/html
+#   make book   install what the book needs, execute every chapter in full mode (two at a time:
+#               tools/execute_book.py), write _build/html
 #               (a failed build's pages are moved to _build/html.FAILED: never served or deployed)
 #   make test   every test, in quick mode, each chapter executed ONCE:
 #               stage 1: the unit tests and nbval over every chapter, on $(JOBS) workers
@@ -44,6 +45,11 @@ endif
 endif
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
+
+# make book executes the chapters BOOK_JOBS at a time (tools/execute_book.py, each kernel
+# with cpus // BOOK_JOBS threads) into jupyter-book's cache, then builds from it; a chapter
+# that failed there is executed again by the build, which fails strictly.
+BOOK_JOBS ?= 2
 
 # Parallel tests: JOBS pytest-xdist workers, one test file (or chapter) each at a
 # time, longest chapters first (conftest.py orders them). In every worker, and in
@@ -105,6 +111,7 @@ vendor: $(VENDOR)/.copied
 
 book: $(STAMP) vendor $(DATA_LINKS)
 	rm -rf _build/html.FAILED
+	MEDIMGKIT_QUICK=0 $(BIN)/python tools/execute_book.py --jobs $(BOOK_JOBS) || true
 	MEDIMGKIT_QUICK=0 $(JB) || { rc=$$?; rm -rf _build/html.FAILED; \
 		[ -d _build/html ] && mv _build/html _build/html.FAILED; \
 		echo "make book: the build FAILED (exit $$rc); its pages are in _build/html.FAILED: do not serve or deploy them" >&2; \

@@ -99,6 +99,9 @@ def test_intro_times_fill_the_reading_guide(tmp_path):
     assert executed.full_seconds(full) == {"book/01_one.ipynb": 95.0}
     assert executed.intro_times(intro, full=full) == ["01_one"]
     assert intro.read_text().splitlines()[2].endswith("| Python | 2 min | under 10 s |")
+    # make book's executor starts the longest chapters first, from the same column
+    assert executed.intro_full_seconds(intro) == {"book/01_one.ipynb": 120.0, "book/02_two.ipynb": 120.0}
+    assert [executed.parse_cpu(t) for t in ("under 10 s", "80 s", " 4 min ", "…")] == [10.0, 80.0, 240.0, None]
 
     timings.write_text(json.dumps({"cpu_seconds": {}}))
     with pytest.raises(SystemExit, match="no kernel CPU times"):
@@ -106,3 +109,30 @@ def test_intro_times_fill_the_reading_guide(tmp_path):
     full.write_text("| chapter | seconds | how |\n")
     with pytest.raises(SystemExit, match="lists no chapter executed by the build"):
         executed.intro_times(intro, full=full)
+
+
+def test_execute_book_fills_the_build_cache_and_leaves_failures_to_the_build(tmp_path, capsys):
+    """make book's parallel executor: what it caches, MyST-NB's cache mode finds; a failure is not cached."""
+    import execute_book
+    from jupyter_cache import get_cache
+
+    paths = {}
+    for name, code in {"ok": "x = 6 * 7\nprint(x)", "bad": "raise ValueError('a chapter that fails')"}.items():
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        paths[name] = tmp_path / f"{name}.ipynb"
+        nbformat.write(nb, paths[name])
+    build = tmp_path / "_build"
+    assert execute_book.main(["--jobs", "2", "--build", str(build), str(paths["ok"]), str(paths["bad"])]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "a chapter that fails" in out and "2 at a time" in out
+
+    cache = get_cache(str(build / ".jupyter_cache"))
+    record = cache.match_cache_notebook(nbformat.read(paths["ok"], as_version=4))
+    cached = cache.get_cache_bundle(record.pk).nb
+    assert cached.cells[0].outputs[0]["text"] == "42\n" and record.data["execution_seconds"] > 0
+    with pytest.raises(KeyError):
+        cache.match_cache_notebook(nbformat.read(paths["bad"], as_version=4))
+
+    assert execute_book.main(["--build", str(build), str(paths["ok"])]) == 0   # cached: nothing to execute
+    assert "is in the cache" in capsys.readouterr().out

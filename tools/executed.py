@@ -257,6 +257,27 @@ def full_seconds(table: Path) -> dict[str, float]:
     return found
 
 
+def parse_cpu(text: str) -> float | None:
+    """Seconds from a time as ``format_cpu`` writes it ('under 10 s', '80 s', '4 min'); None otherwise."""
+    m = re.fullmatch(r"\s*(under )?(\d+(?:\.\d+)?) (s|min)\s*", text)
+    if m is None:
+        return None
+    return float(m[2]) * (60 if m[3] == "min" else 1)
+
+
+def intro_full_seconds(intro: Path) -> dict[str, float]:
+    """``{"book/<chapter>.ipynb": seconds}`` from the full-mode column of ``intro``'s reading guide."""
+    found = {}
+    for line in intro.read_text().splitlines():
+        m = _DOC.search(line)
+        cells = line.split("|")
+        if m and line.startswith("|") and len(cells) >= 5:
+            seconds = parse_cpu(cells[-3])
+            if seconds is not None:
+                found[f"book/{Path(m['doc']).name}.ipynb"] = seconds
+    return found
+
+
 def intro_times(intro: Path, timings: Path | None = None, full: Path | None = None) -> list[str]:
     """Fill the two time columns of each chapter row of ``intro``'s reading guide; returns the chapters updated.
 
