@@ -77,6 +77,49 @@ CHAPTERS: dict[str, tuple[str, list[Quantity]]] = {
         Quantity("3-D minus 2-D (middle slice) CNN, test AUC, lower CI bound",
                  'diffs[("3-D (whole volume)", "2-D (middle slice)")]["ci"][0]', "0", modes=("full",)),
     ]),
+    "08": ("08_overfitting_small_data", [
+        Quantity("augmentation minus none, final training loss", 'final_loss["augmentation"] - final_loss["none"]', "0"),
+        Quantity("smallest gap among the others minus augmentation's gap",
+                 'min(v for k, v in final_gap.items() if k != "augmentation") - final_gap["augmentation"]', "0"),
+        Quantity("none: final validation loss minus twice the training loss",
+                 'none_h["val_loss"][-1] - 2 * none_h["loss"][-1]', "0", modes=("full",)),
+        Quantity("narrowest test AUC 95 % CI width", "min(widths.values())", "0.04"),
+        Quantity("largest upper CI bound, regulariser minus none (ceiling)",
+                 'max(metrics.auc_difference(y_test, test_probs[n][:, MALIGNANT], test_probs["none"][:, MALIGNANT], '
+                 'positive=MALIGNANT, seed=SEED)["ci"][1] for n in ("L2", "dropout", "augmentation"))',
+                 "MARGIN", kind="ceiling"),
+        Quantity("validation minus training loss gap, 10 % minus 100 %", "gap[0.1] - gap[1.0]", "0"),
+        Quantity("final training loss, 100 % minus 10 %",
+                 'fraction_runs[1.0][1].history["loss"][-1] - fraction_runs[0.1][1].history["loss"][-1]', "0"),
+        Quantity("source task validation AUC (pneumonia)", "source_auc", "0.8"),
+        Quantity("chest X-ray features, frozen, test AUC (10 %)",
+                 'metrics.roc_auc(y_test, transfer_probs[0.1]["frozen"], positive=MALIGNANT)', "0.6", modes=("full",)),
+        Quantity("chest X-ray features, frozen, test AUC (100 %)",
+                 'metrics.roc_auc(y_test, transfer_probs[1.0]["frozen"], positive=MALIGNANT)', "0.6", modes=("full",)),
+        Quantity("chest X-ray features, frozen, minus from scratch (10 %, test AUC; ceiling)",
+                 'transfer_diffs[0.1, "frozen"]["diff"]', "0", kind="ceiling", modes=("full",)),
+        Quantity("chest X-ray features, frozen, minus from scratch (100 %, test AUC; ceiling)",
+                 'transfer_diffs[1.0, "frozen"]["diff"]', "0", kind="ceiling", modes=("full",)),
+        Quantity("|fine-tuned minus from scratch| (10 %, test AUC; ceiling)",
+                 'abs(transfer_diffs[0.1, "fine-tuned"]["diff"])', "0.1", kind="ceiling"),
+        Quantity("|fine-tuned minus from scratch| (100 %, test AUC; ceiling)",
+                 'abs(transfer_diffs[1.0, "fine-tuned"]["diff"])', "0.1", kind="ceiling", modes=("full",)),
+    ]),
+    "11": ("11_privacy_federated", [
+        Quantity("centralised test AUC", "central", "CENTRAL_FLOOR"),
+        Quantity("FedAvg (IID) minus the hospitals alone (mean)", 'auc["FedAvg (IID)"] - mean_alone', "0",
+                 modes=("full",)),
+        Quantity("FedAvg (non-IID) minus the hospitals alone (mean)", 'auc["FedAvg (non-IID)"] - mean_alone', "0",
+                 modes=("full",)),
+        Quantity("FedAvg (non-IID) minus the weakest hospital alone",
+                 'auc["FedAvg (non-IID)"] - alone[weakest]["auc"]', "0.03", modes=("full",)),
+        Quantity("FedAvg (IID) minus centralised", 'auc["FedAvg (IID)"] - central', "-MARGIN", modes=("full",)),
+        Quantity("|FedAvg (IID) minus FedAvg (non-IID)| (ceiling)", 'abs(auc["FedAvg (IID)"] - auc["FedAvg (non-IID)"])',
+                 "0.1", kind="ceiling", modes=("full",)),
+        Quantity("exercise 3: FedAvg, 3 local epochs, test AUC", "auc_drift", "0.5"),
+        Quantity("exercise 4: FedAvg (5 IID) minus the hospitals alone (mean)", "auc_fed5 - np.mean(alone5)", "0",
+                 modes=("full",)),
+    ]),
     "07b": ("07b_segment_and_measure", [
         Quantity("test Dice", 'seg["dice"]', "0.9", modes=("full",)),
     ]),
@@ -131,7 +174,8 @@ def run_once(chapter: str, seed: int, quantities: list[Quantity], out: Path) -> 
             try:
                 client.execute_cell(cell, index)
             except CellExecutionError as err:
-                status = f"failed at cell {index}: " + str(err).strip().splitlines()[-1][:160]
+                last = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip().splitlines()[-1]  # no terminal colours
+                status = f"failed at cell {index}: " + last[:160]
                 break
         for q in quantities:
             values[q.name], bounds[q.name] = read(q.expression), read(q.bound)

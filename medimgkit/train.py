@@ -30,7 +30,11 @@ class ValidationAUC(keras.callbacks.Callback):
         self.batch_size = batch_size
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        probs = self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
+        # predict_on_batch, not predict: the same batches and so the same numbers, without the
+        # per-call set-up of predict (about 0.07 s a call on a CPU, paid after every epoch)
+        n, size = len(self.x_val), self.batch_size
+        probs = np.concatenate([np.asarray(self.model.predict_on_batch(self.x_val[i : i + size]))
+                                for i in range(0, n, size)])
         if probs.shape[-1] > 1:
             score = probs[:, self.positive]
         else:  # one sigmoid unit: the probability of label 1
