@@ -30,11 +30,16 @@ class ValidationAUC(keras.callbacks.Callback):
         self.batch_size = batch_size
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        # predict_on_batch, not predict: the same batches and so the same numbers, without the
-        # per-call set-up of predict (about 0.07 s a call on a CPU, paid after every epoch)
-        n, size = len(self.x_val), self.batch_size
-        probs = np.concatenate([np.asarray(self.model.predict_on_batch(self.x_val[i : i + size]))
-                                for i in range(0, n, size)])
+        strategy = getattr(self.model, "distribute_strategy", None)
+        if getattr(strategy, "num_replicas_in_sync", 1) > 1:  # several devices: predict splits the batches
+            probs = self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
+        else:
+            # predict_on_batch, not predict: the same batches and so the same numbers, without the
+            # per-call set-up of predict (about 0.07 s a call on a CPU, paid after every epoch); on
+            # several replicas predict_on_batch returns every replica's rows, hence predict above
+            n, size = len(self.x_val), self.batch_size
+            probs = np.concatenate([np.asarray(self.model.predict_on_batch(self.x_val[i : i + size]))
+                                    for i in range(0, n, size)])
         if probs.shape[-1] > 1:
             score = probs[:, self.positive]
         else:  # one sigmoid unit: the probability of label 1

@@ -113,6 +113,7 @@ def test_intro_times_fill_the_reading_guide(tmp_path):
 
 def test_execute_book_fills_the_build_cache_and_leaves_failures_to_the_build(tmp_path, capsys):
     """make book's parallel executor: what it caches, MyST-NB's cache mode finds; a failure is not cached."""
+    pytest.importorskip("jupyter_cache", reason="a build tool: jupyter-cache comes with the book extra")
     import execute_book
     from jupyter_cache import get_cache
 
