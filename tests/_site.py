@@ -209,8 +209,23 @@ def executed_notebook(chapter: str):
     jupyter-book's (``_build/jupyter_execute/``) for the full-mode site of ``make book``; None if absent."""
     import nbformat
 
-    path = EXECUTED / f"{chapter}.ipynb" if OUTPUT == QUICK else OUTPUT / "_build" / "jupyter_execute" / f"{chapter}.ipynb"
-    return nbformat.read(path, as_version=4) if path.exists() else None
+    if OUTPUT == QUICK:
+        path = EXECUTED / f"{chapter}.ipynb"
+        return nbformat.read(path, as_version=4) if path.exists() else None
+    path = OUTPUT / "_build" / "jupyter_execute" / f"{chapter}.ipynb"
+    nb = nbformat.read(path, as_version=4) if path.exists() else None
+    if nb is not None and any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
+        return nb
+    # make book fills jupyter-book's cache first (tools/execute_book.py); on a cache hit MyST-NB renders the
+    # cached outputs but writes jupyter_execute/ without them, so read the cached notebook itself
+    from jupyter_cache import get_cache
+
+    try:
+        source = nbformat.read(ROOT / f"{chapter}.ipynb", as_version=4)
+        record = get_cache(str(OUTPUT / "_build" / ".jupyter_cache")).match_cache_notebook(source)
+    except (KeyError, FileNotFoundError):
+        return nb
+    return get_cache(str(OUTPUT / "_build" / ".jupyter_cache")).get_cache_bundle(record.pk).nb
 
 
 def load_json(path: Path) -> dict:
