@@ -220,12 +220,12 @@ def executed_notebook(chapter: str):
     # cached outputs but writes jupyter_execute/ without them, so read the cached notebook itself
     from jupyter_cache import get_cache
 
+    cache = get_cache(str(OUTPUT / "_build" / ".jupyter_cache"))
     try:
-        source = nbformat.read(ROOT / f"{chapter}.ipynb", as_version=4)
-        record = get_cache(str(OUTPUT / "_build" / ".jupyter_cache")).match_cache_notebook(source)
+        record = cache.match_cache_notebook(nbformat.read(ROOT / f"{chapter}.ipynb", as_version=4))
     except (KeyError, FileNotFoundError):
         return nb
-    return get_cache(str(OUTPUT / "_build" / ".jupyter_cache")).get_cache_bundle(record.pk).nb
+    return cache.get_cache_bundle(record.pk).nb
 
 
 def load_json(path: Path) -> dict:

@@ -26,6 +26,7 @@ else by the full-mode times in the intro's reading guide.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -75,7 +76,7 @@ def _execute(path: str, threads: int, config: dict) -> tuple[str, object, float,
     for var in THREAD_VARS:
         os.environ[var] = str(threads)  # the kernel, a child of this process, inherits them
     nb = nbformat.read(path, as_version=4)
-    with tempfile.TemporaryDirectory() if config["in_temp"] else _Folder(Path(path).parent) as cwd:
+    with tempfile.TemporaryDirectory() if config["in_temp"] else contextlib.nullcontext(Path(path).parent) as cwd:
         result = single_nb_execution(
             nb, cwd=str(cwd), timeout=config["timeout"], allow_errors=config["allow_errors"], meta_override=True
         )
@@ -86,19 +87,6 @@ def _execute(path: str, threads: int, config: dict) -> tuple[str, object, float,
 def _name(path: Path) -> str:
     """``book/<chapter>.ipynb`` for the book's chapters, the full path for any other notebook."""
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
-class _Folder:
-    """A context manager that yields a folder and removes nothing (``run_in_temp: false``)."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def __enter__(self) -> Path:
-        return self.folder
-
-    def __exit__(self, *exc) -> None:
-        return None
 
 
 def main(argv: list[str] | None = None) -> int:
