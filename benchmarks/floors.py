@@ -51,6 +51,8 @@ class Quantity:
     bound: str  # the chapter's own floor or ceiling (a number, or a name the chapter defines)
     kind: str = "floor"  # "floor": value > bound; "ceiling": value < bound
     modes: tuple[str, ...] = ("full", "quick")  # where the chapter asserts it
+    margin: float | None = None  # None: --margin; set for quantities far smaller than it (e.g. 1e-4)
+    step: float = 0.01  # the supported bound is rounded (down for a floor, up for a ceiling) to this
 
 
 # The chapters whose asserted numbers depend on training, and what they assert (kept next to
@@ -66,6 +68,150 @@ CHAPTERS: dict[str, tuple[str, list[Quantity]]] = {
         Quantity("test AUC 95 % CI width (ceiling)", "auc_ci_width", "0.3", kind="ceiling"),
         Quantity("exercise 1: mean p(malignant), class weights minus none",
                  "p_improved[:, MALIGNANT].mean() - p_unweighted[:, MALIGNANT].mean()", "0", modes=("full",)),
+    ]),
+    "01": ("01_everything_is_a_mapping", [
+        Quantity("trained MSE, widest over narrowest net (ceiling)", "trained[-1] / trained[0]", "0.1", kind="ceiling",
+                 margin=0.0, step=0.001),
+        Quantity("trained MSE gain from width 8 to 64 over the best possible gain (ceiling)",
+                 "(trained[3] / trained[-1]) / (best_possible[3] / best_possible[-1])", "0.01", kind="ceiling",
+                 margin=0.0, step=1e-4),
+        Quantity("widest net: trained MSE over the best possible", "trained[-1] / best_possible[-1]", "10",
+                 margin=0.0, step=1.0),
+        Quantity("two hidden layers over one, trained MSE (ceiling)", "deep[1] / deep[0]", "0.5", kind="ceiling",
+                 margin=0.0),
+        Quantity("squaring net's MSE minus the best parabola's", "mse_square - mse_quadratic", "-1e-4", margin=0.0,
+                 step=1e-5),
+        Quantity("widest net's MSE over the best parabola's (ceiling)", "trained[-1] / mse_quadratic", "0.2",
+                 kind="ceiling", margin=0.0),
+        Quantity("width-8 net's MSE over least squares' (ceiling)", "trained[3] / mse_line", "0.1", kind="ceiling",
+                 margin=0.0),
+    ]),
+    "02b": ("02b_building_blocks", [
+        Quantity("PPV at 1 % prevalence minus the test set's PPV (ceiling)", 'ppv(sens, spec, 0.01) - report["ppv"]', "0",
+                 kind="ceiling"),
+        Quantity("paired minus unpaired 95 % CI width of an AUC difference (ceiling)",
+                 'width["paired"] - width["unpaired"]', "0", kind="ceiling"),
+    ]),
+    "05": ("05_medical_images_as_data", [
+        Quantity("split per patient: test AUC", 'honest["auc"]', "0.6"),
+        Quantity("leak: per-image minus per-patient test AUC", "gap", "0.08"),
+        Quantity("leaky lower CI bound minus the honest AUC", 'leaky["ci"]["auc"][0] - honest["auc"]', "0"),
+        Quantity("|one view per patient: per-image minus per-patient AUC| (ceiling)", "abs(auc_image - auc_patient)",
+                 "0.08", kind="ceiling"),
+        Quantity("leaky AUC minus the best patient-fold AUC", 'reports["split per image (leaky)"]["auc"] - max(aucs)',
+                 "0"),
+    ]),
+    "03": ("03_feature_extraction", [
+        Quantity("every conv layer's relative weight change (smallest)", "min(change.values())", "0.02"),
+        Quantity("next-smallest layer change minus block1_conv1's (first layer moves least)",
+                 'min(v for k, v in change.items() if k != "block1_conv1") - change["block1_conv1"]', "0"),
+        Quantity("CNN test AUC", "auc_cnn", "0.8"),
+        Quantity("hand-crafted features test AUC", "auc_hand", "0.8"),
+        Quantity("|CNN minus hand-crafted| test AUC (ceiling)", 'abs(gap["diff"])', "0.1", kind="ceiling"),
+        Quantity("exercise 1: linear probe on CNN features, validation AUC", "max(probe_scores.values())", "0.75"),
+        Quantity("exercise 4: hand-crafted features at 64 px, validation AUC", "max(val_auc_64.values())", "0.75"),
+    ]),
+    "04": ("04_how_networks_learn", [
+        Quantity("pipeline CNN test AUC", 'test_report["auc"]', "0.65"),
+        Quantity("softmax fed to binary_crossentropy: relative error of the reported loss",
+                 "abs(reported - bce_of_probs) / bce_of_probs", "0.05"),
+        Quantity("final training loss, lr 1e-4 minus lr 1e-3", "final_loss[(1e-4, 32)] - final_loss[(1e-3, 32)]", "0"),
+        Quantity("final training loss, lr 1e-1 minus lr 1e-3", "final_loss[(1e-1, 32)] - final_loss[(1e-3, 32)]", "0"),
+        Quantity("final training loss, batch 128 minus batch 8", "final_loss[(1e-3, 128)] - final_loss[(1e-3, 8)]", "0"),
+        Quantity("|final training loss at lr 1e-1 minus log 2| (ceiling)", "abs(final_loss[(1e-1, 32)] - np.log(2))",
+                 "0.05", kind="ceiling"),
+        Quantity("AUC, lr 1e-3 minus lr 1e-1", "final_auc[(1e-3, 32)] - final_auc[(1e-1, 32)]", "0"),
+        Quantity("tuning on test: mean optimism", "cheat.mean()", "0.02"),
+        Quantity("tuning on test minus on validation: mean optimism", "cheat.mean() - honest.mean()", "0.015"),
+        Quantity("|selecting on validation: mean optimism| (ceiling)", "abs(honest.mean())", "0.03", kind="ceiling"),
+        Quantity("exercise: optimism, 100 thresholds minus 1", "optimism[100] - optimism[1]", "0"),
+    ]),
+    "07": ("07_beyond_breast_ultrasound", [
+        Quantity("pneumonia CNN test AUC", 'pneu_report["auc"]', "AUC_FLOOR"),
+        Quantity("pneumonia test AUC 95 % CI width", 'pneu_report["ci"]["auc"][1] - pneu_report["ci"]["auc"][0]', "0.01"),
+        Quantity("pneumonia validation minus test AUC", 'val_report["auc"] - pneu_report["auc"]', "0", modes=("full",)),
+        Quantity("pneumonia test sensitivity", 'pneu_report["sensitivity"]', "0.8", modes=("full",)),
+        Quantity("pneumonia test AUC, upper CI bound (published 0.944 - 0.05)", 'pneu_report["ci"]["auc"][1]',
+                 "0.894", modes=("full",)),
+        Quantity("retina: smallest kappa of the two CNNs", 'min(r["kappa"] for r in retina_reports.values())', "0"),
+        Quantity("retina: smallest macro AUC of the two CNNs", 'min(r["macro_auc"] for r in retina_reports.values())',
+                 "0.5"),
+        Quantity("retina: cumulative-link CNN kappa", 'retina_reports["cumulative-link CNN"]["kappa"]', "KAPPA_FLOOR"),
+        Quantity("retina: cumulative-link CNN macro AUC", 'retina_reports["cumulative-link CNN"]["macro_auc"]',
+                 "MACRO_AUC_FLOOR"),
+        Quantity("retina: cumulative-link CNN, share within one grade", 'within_one["cumulative-link CNN"]',
+                 "WITHIN_ONE_FLOOR"),
+        Quantity("retina: smallest lower CI bound of kappa", 'min(r["ci"]["kappa"][0] for r in retina_reports.values())',
+                 "0", modes=("full",)),
+        Quantity("retina: cumulative-link CNN, MedMNIST AUC", 'comparison["cumulative-link CNN"][0]', "0.65",
+                 modes=("full",)),
+    ]),
+    "09": ("09_interpretability", [
+        Quantity("CNN test AUC", 'report["auc"]', "AUC_FLOOR"),
+        Quantity("largest agreement between two methods (ceiling)", "off_diagonal.max()", "0.9", kind="ceiling"),
+        Quantity("Grad-CAM Spearman, all layers randomised (ceiling)", 'result["spearman"]["Grad-CAM"][-1]', "THRESHOLD",
+                 kind="ceiling"),
+        Quantity("Gradient Spearman, all layers randomised (ceiling)", 'result["spearman"]["Gradient"][-1]', "THRESHOLD",
+                 kind="ceiling"),
+        Quantity("SmoothGrad Spearman, all layers randomised (ceiling)", 'result["spearman"]["SmoothGrad"][-1]',
+                 "THRESHOLD", kind="ceiling"),
+        Quantity("Grad-CAM++ Spearman, all layers randomised (ceiling)", 'result["spearman"]["Grad-CAM++"][-1]',
+                 "THRESHOLD", kind="ceiling"),
+        Quantity("SmoothGrad of magnitudes Spearman, all layers randomised",
+                 'result["spearman"]["SmoothGrad of magnitudes"][-1]', "THRESHOLD"),
+        Quantity("Grad-CAM SSIM, all layers randomised (ceiling)", 'result["ssim"]["Grad-CAM"][-1]', "0.5",
+                 kind="ceiling"),
+        Quantity("Grad-CAM Spearman, output layer randomised (ceiling)", 'result["spearman"]["Grad-CAM"][1]',
+                 "THRESHOLD", kind="ceiling"),
+        Quantity("Grad-CAM++ minus Grad-CAM Spearman, output layer randomised",
+                 'result["spearman"]["Grad-CAM++"][1] - result["spearman"]["Grad-CAM"][1]', "0"),
+        Quantity("image independence, SmoothGrad of magnitudes minus SmoothGrad",
+                 'independence["SmoothGrad of magnitudes"] - independence["SmoothGrad"]', "0.1"),
+        Quantity("AUC of map focus for a correct prediction (ceiling)", "focus_auc", "0.75", kind="ceiling"),
+        Quantity("most focused wrong map minus the correct maps' median focus", "focus[case] - np.median(focus[~is_wrong])",
+                 "0"),
+        Quantity("Grad-CAM Spearman, only block1_conv1 randomised (ceiling)", 'single["spearman"]["Grad-CAM"][-1]',
+                 "0.99", kind="ceiling"),
+        Quantity("exercise: CNN minus shuffled-label CNN, test AUC", 'report["auc"] - auc_random', "0"),
+    ]),
+    "10": ("10_deployment", [
+        Quantity("CNN test AUC", 'report["auc"]', "0.7"),
+        Quantity("bare call minus predict, largest difference", "np.abs(bare_1 - before).max()", "1e-3",
+                 margin=0.0, step=1e-4),
+        Quantity("predict before minus after the bare calls, largest difference", "np.abs(after - before).max()", "1e-4",
+                 margin=0.0, step=1e-5),
+        Quantity("|TFLite int8 minus Keras test AUC| (ceiling)", 'abs(auc["TFLite int8"] - auc["Keras (.keras, eager)"])',
+                 "0.02", kind="ceiling"),
+        Quantity("TFLite float32 largest difference from Keras (ceiling)", 'results["TFLite float32"]["max_diff"]', "1e-4",
+                 kind="ceiling", margin=0.0, step=1e-6),
+    ]),
+    "12": ("12_faq", [
+        Quantity("sensitivity at 0.5, class weights minus nothing", 'sens["class weights"] - sens["nothing"]', "0"),
+        Quantity("sensitivity at 0.5, oversampling minus nothing", 'sens["oversampling"] - sens["nothing"]', "0",
+                 modes=("full",)),
+        Quantity("spread of the three test AUCs (ceiling)", "max(aucs.values()) - min(aucs.values())", "0.1",
+                 kind="ceiling"),
+        Quantity("smallest of the three test AUCs", "min(aucs.values())", "0.75"),
+        Quantity("smallest test sensitivity at the validation-chosen threshold", "min(test_sens)", "0.7"),
+        Quantity("smallest chosen-threshold sensitivity minus the plain model's at 0.5",
+                 'min(r["sensitivity"] for r in chosen.values()) - at_half["nothing"]["sensitivity"]', "0"),
+        Quantity("plain model's mean p(malignant) minus the test prevalence (ceiling)",
+                 'mean_p["nothing"] - np.mean(y_test == MALIGNANT)', "-0.05", kind="ceiling"),
+        Quantity("ECE, class weights minus nothing (ceiling)", 'ece["class weights"] - ece["nothing"]', "0.03",
+                 kind="ceiling"),
+        Quantity("mean p(malignant) on the training set over its prevalence (ceiling)",
+                 "in_large / np.mean(y_train == MALIGNANT)", "0.75", kind="ceiling"),
+        Quantity("batch statistics only: shift of mean p(malignant)", 'shifted["batch statistics only"] - in_large', "0"),
+        Quantity("shift, batch statistics only minus dropout only",
+                 'shifted["batch statistics only"] - shifted["dropout only"]', "0"),
+        Quantity("Platt scaling: test ECE after minus before (ceiling)", "ece_platt - ece[worst]", "-0.03",
+                 kind="ceiling"),
+    ]),
+    "13": ("13_challenges", [
+        Quantity("CNN test AUC", 'baseline["auc"]', "0.75"),
+        Quantity("worst shifted test AUC minus the original (ceiling)", 'worst_auc - baseline["auc"]', "-0.02",
+                 kind="ceiling"),
+        Quantity("range of test sensitivity over the shifts", "sens_range", "0.15"),
     ]),
     "07c": ("07c_vision_transformer", [
         Quantity("CNN minus ViT test AUC, lower CI bound", 'diff["ci"][0]', "0", modes=("full",)),
@@ -176,11 +322,11 @@ def run_once(chapter: str, seed: int, quantities: list[Quantity], out: Path) -> 
             "values": values, "bounds": bounds}
 
 
-def supported(values: list[float], kind: str, margin: float) -> float:
-    """The bound the spread supports: min - margin rounded down (floor), or max + margin rounded up (ceiling)."""
+def supported(values: list[float], kind: str, margin: float, step: float = 0.01) -> float:
+    """The bound the spread supports: min - margin rounded down (floor), or max + margin rounded up (ceiling), to ``step``."""
     if kind == "floor":
-        return math.floor((min(values) - margin) * 100) / 100
-    return math.ceil((max(values) + margin) * 100) / 100
+        return round(math.floor((min(values) - margin) / step) * step, 10)
+    return round(math.ceil((max(values) + margin) / step) * step, 10)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         bound = next((r["bounds"][q.name] for r in runs if r["bounds"][q.name] is not None), None)
         row = {"quantity": q.name, "kind": q.kind, **{f"seed {r['seed']}": v for r, v in zip(runs, values)}}
         if known:
-            best = supported(known, q.kind, args.margin)
+            margin = args.margin if q.margin is None else q.margin
+            best = supported(known, q.kind, margin, q.step)
             safe = bound is not None and (bound <= best if q.kind == "floor" else bound >= best)
             row.update({"min": min(known), "max": max(known), "supported": best, "chapter's": bound,
                         "verdict": "ok" if safe else "TOO HIGH" if q.kind == "floor" else "TOO LOW"})
