@@ -303,7 +303,9 @@ def run_once(chapter: str, seed: int, quantities: list[Quantity], out: Path) -> 
         nb.cells.append(cell)
         try:
             client.execute_cell(cell, len(nb.cells) - 1)
-            return float(cell.outputs[-1]["text"].strip().splitlines()[-1])
+            # stdout only: a late TensorFlow log line can arrive on stderr in the same cell
+            out = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+            return float(out.strip().splitlines()[-1])
         except Exception:  # noqa: BLE001 - a name the failed run never defined, or no output
             return None
 
