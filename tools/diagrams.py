@@ -405,6 +405,56 @@ def pipeline_and_splits():
     return fig
 
 
+# --------------------------------------------------------------------------- chapter 04b
+
+
+def training_step():
+    """Chapter 04b: one step of training, forward and backward.
+
+    A batch of B images goes forward through the network f_theta to the
+    malignancy probability p = sigma(z) and the binary cross-entropy loss;
+    backward, the error signal dL/dz = (p - y)/N (the chapter's hand
+    gradient) is passed through the layers by the chain rule to the gradient
+    of every weight; the update theta <- theta - eta grad L (gradient descent,
+    learning rate eta) gives the weights of the next step. One update per
+    batch: ceil(N/B) per epoch, 69 for the chapter's 545 training images at
+    B = 8 and 5 at B = 128. Drawn for this book from the chapter's formulas.
+    """
+    fig, ax = canvas(6.8, 3.9)
+    top, bottom, h = 2.62, 1.12, 0.66
+    forward = [(0.1, 1.25, ["a batch", ("B images, labels y", {"size": SMALL})], BLUE_L, BLUE_D),
+               (1.75, 1.35, [r"network $f_\theta$", ("weights θ", {"size": SMALL})], BLUE_L, BLUE_D),
+               (3.5, 1.35, [r"$p = \sigma(z)$", ("z: the logit", {"size": SMALL}),
+                            ("p: P(malignant | x)", {"size": SMALL})], BLUE_L, BLUE_D),
+               (5.25, 1.45, [r"loss $\mathcal{L}$", ("binary cross-entropy", {"size": SMALL}),
+                             ("of p and y", {"size": SMALL})], VERM_L, VERM_D)]
+    for x, w, lab, fc, ec in forward:
+        box(ax, x, top, w, h, lab, fc=fc, ec=ec)
+    for (x0, w0, *_), (x1, *_) in zip(forward, forward[1:]):
+        arrow(ax, (x0 + w0 + 0.04, top + h / 2), (x1 - 0.04, top + h / 2), color=BLUE_D, lw=1.4)
+    text(ax, 0.1, 3.65, "forward: from images to one number, the loss", size=FS, color=BLUE_D, ha="left",
+         weight="bold")
+    backward = [(5.25, 1.45, [r"$\partial\mathcal{L}/\partial z = (p - y)/N$"], ORANGE_L, ORANGE_D),
+                (2.9, 1.95, ["chain rule, layer by layer:", (r"$\nabla_\theta\mathcal{L}$ for every weight",
+                                                             {"size": SMALL})], ORANGE_L, ORANGE_D),
+                (0.1, 2.4, [r"update $\theta \leftarrow \theta - \eta\,\nabla_\theta\mathcal{L}$",
+                            ("η: the learning rate", {"size": SMALL})], GREEN_L, GREEN_D)]
+    for x, w, lab, fc, ec in backward:
+        box(ax, x, bottom, w, h, lab, fc=fc, ec=ec)
+    for (x0, *_), (x1, w1, *_) in zip(backward, backward[1:]):
+        arrow(ax, (x0 - 0.04, bottom + h / 2), (x1 + w1 + 0.04, bottom + h / 2), color=ORANGE_D, lw=1.4)
+    arrow(ax, (5.975, top - 0.04), (5.975, bottom + h + 0.04), color=ORANGE_D, lw=1.4)
+    arrow(ax, (2.3, bottom + h + 0.04), (2.3, top - 0.04), color=GREEN_D, lw=1.4)
+    text(ax, 2.38, (top + bottom + h) / 2, "new weights", size=SMALL, color=GREEN_D, ha="left")
+    text(ax, 0.1, 0.86, "backward: the gradient of the loss, then one step against it", size=FS, color=ORANGE_D,
+         ha="left", weight="bold")
+    text(ax, 0.1, 0.5, r"one update per batch, $\lceil N/B \rceil$ per epoch of N images: "
+         "69 for 545 images at B = 8, 5 at B = 128", size=SMALL, color=GREY_D, ha="left")
+    text(ax, 0.1, 0.2, r"on a quadratic bowl, plain gradient descent converges when $\eta < 2/\lambda_{\max}$; "
+         "Adam scales the step per weight", size=SMALL, color=GREY_D, ha="left")
+    return fig
+
+
 # --------------------------------------------------------------------------- chapter 05
 
 
@@ -1315,6 +1365,7 @@ DIAGRAMS = {
     "receptive_field": receptive_field,
     "handcrafted_vs_learned": handcrafted_vs_learned,
     "pipeline_and_splits": pipeline_and_splits,
+    "training_step": training_step,
     "patient_axes": patient_axes,
     "leak_across_splits": leak_across_splits,
     "article_vs_improved_cnn": article_vs_improved_cnn,

@@ -11,7 +11,7 @@ Modules
 ``conv``       convolution arithmetic: a reference ``conv2d``, pooling, sizes, receptive fields (chapter 02)
 ``filters``    hand-crafted filters (Sobel, Laplacian, Gabor) and filter-bank features (chapters 02-03)
 ``linear``     L2-regularised logistic regression by Newton's method (chapter 03)
-``selection``  why tuning on the test split lies: a model-selection simulation (chapter 03)
-``descent``    gradient descent on a two-parameter loss you can draw (chapter 04)
+``selection``  why tuning on the test split lies: a model-selection simulation (chapter 04)
+``descent``    gradient descent on a two-parameter loss you can draw (chapter 04b)
 """
 

@@ -1,6 +1,6 @@
 """Gradient descent on a loss surface you can draw: two parameters, exact theory.
 
-The chapter *How a network learns* uses a least-squares loss of two
+The chapter *Loss and gradient descent* uses a least-squares loss of two
 parameters, ``L(w) = mean((X w - y)^2)``. Its surface is a bowl whose
 curvature (Hessian ``H = 2 X^T X / N``) is known exactly, so the theory of
 gradient descent can be checked: plain gradient descent converges for every
