@@ -249,6 +249,10 @@ CHAPTERS: dict[str, tuple[str, list[Quantity]]] = {
         Quantity("validation minus training loss gap, 10 % minus 100 %", "gap[0.1] - gap[1.0]", "0"),
         Quantity("final training loss, 100 % minus 10 %",
                  'fraction_runs[1.0][1].history["loss"][-1] - fraction_runs[0.1][1].history["loss"][-1]', "0"),
+        Quantity("exercise 3: mean CI width of ten stratified halves minus the full test set's",
+                 "half_width - full_width", "0"),
+    ]),
+    "08b": ("08b_transfer_learning", [
         Quantity("source task validation AUC (pneumonia)", "source_auc", "0.8"),
         Quantity("chest X-ray features, frozen, test AUC (10 %)",
                  'metrics.roc_auc(y_test, transfer_probs[0.1]["frozen"], positive=MALIGNANT)', "0.6", modes=("full",)),
@@ -256,8 +260,6 @@ CHAPTERS: dict[str, tuple[str, list[Quantity]]] = {
                  'transfer_diffs[0.1, "frozen"]["diff"]', "0", kind="ceiling", modes=("full",)),
         Quantity("|fine-tuned minus from scratch| (10 %, test AUC; ceiling)",
                  'abs(transfer_diffs[0.1, "fine-tuned"]["diff"])', "0.1", kind="ceiling", modes=("full",)),
-        Quantity("exercise 3: mean CI width of ten stratified halves minus the full test set's",
-                 "half_width - full_width", "0"),
     ]),
     "11": ("11_privacy_federated", [
         Quantity("centralised test AUC", "central", "CENTRAL_FLOOR"),

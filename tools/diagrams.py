@@ -877,6 +877,55 @@ def regularisers():
     return fig
 
 
+# --------------------------------------------------------------------------- chapter 08b
+
+
+def transfer_learning():
+    """Chapter 08b: transfer learning, from a source task to the target task.
+
+    Top, the source task: an ``improved_cnn`` trained on chest X-rays
+    (PneumoniaMNIST, pneumonia or normal; the chapter uses half of its 4,708
+    training images, without flips). Its convolutional blocks are copied, not
+    shared (``models.reuse_backbone``), under a new head for the target task:
+    breast ultrasound, malignant or benign, with 55 training images (10 %).
+    Stage 1, feature extraction: the copied blocks are frozen and only the new
+    head trains (learning rate 1e-2). Stage 2, fine-tuning: everything trains
+    at 1e-4 (``models.unfreeze``); the batch-norm layers keep the source's
+    statistics. The same recipe with an ImageNet MobileNetV2 as the source is
+    ``models.backbone_classifier``. Drawn for this book from the chapter's code.
+    """
+    fig, ax = canvas(6.8, 3.9)
+    top, bottom, h = 2.65, 0.95, 0.74
+    text(ax, 0.1, 3.68, "source task: pneumonia on chest X-rays (a larger labelled data set)", size=FS,
+         color=BLUE_D, ha="left", weight="bold")
+    source = [(0.1, 1.6, ["chest X-ray", ("2,354 training images", {"size": SMALL})], BLUE_L, BLUE_D, "-"),
+              (2.3, 2.1, ["conv blocks", ("trained on the source", {"size": SMALL})], BLUE_L, BLUE_D, "-"),
+              (5.0, 1.7, ["Dense, softmax", ("pneumonia / normal", {"size": SMALL})], GREY_L, GREY_D, "--")]
+    for x, w, lab, fc, ec, ls in source:
+        box(ax, x, top, w, h, lab, fc=fc, ec=ec, ls=ls)
+    for (x0, w0, *_), (x1, *_) in zip(source, source[1:]):
+        arrow(ax, (x0 + w0 + 0.04, top + h / 2), (x1 - 0.04, top + h / 2), color=BLUE_D, lw=1.4)
+    text(ax, 5.85, top - 0.2, "discarded", size=SMALL, color=GREY_D)
+    arrow(ax, (3.35, top - 0.04), (3.35, bottom + h + 0.04), color=GREEN_D, lw=1.6)
+    text(ax, 3.45, (top + bottom + h) / 2, "copy the weights (not shared)", size=SMALL, color=GREEN_D, ha="left")
+    target = [(0.1, 1.6, ["breast ultrasound", ("55 training images", {"size": SMALL})], ORANGE_L, ORANGE_D),
+              (2.3, 2.1, ["copied blocks", ("stage 1 frozen, stage 2 tuned", {"size": SMALL})], GREEN_L, GREEN_D),
+              (5.0, 1.7, ["new head, Dense", ("malignant / benign", {"size": SMALL})], VERM_L, VERM_D)]
+    for x, w, lab, fc, ec in target:
+        box(ax, x, bottom, w, h, lab, fc=fc, ec=ec)
+    for (x0, w0, *_), (x1, *_) in zip(target, target[1:]):
+        arrow(ax, (x0 + w0 + 0.04, bottom + h / 2), (x1 - 0.04, bottom + h / 2), color=ORANGE_D, lw=1.4)
+    text(ax, 0.1, bottom + h + 0.22, "target task: benign or malignant, few labels", size=FS, color=ORANGE_D,
+         ha="left", weight="bold")
+    lines_in(ax, 0.1, 0, [("Stage 1, feature extraction: the blocks are frozen, only the new head trains "
+                           "(learning rate 10⁻²).", {"size": SMALL}),
+                          ("Stage 2, fine-tuning: everything trains at 10⁻⁴; batch norm keeps the source's "
+                           "statistics.", {"size": SMALL}),
+                          ("With ImageNet as the source: a MobileNetV2 backbone under a grey image repeated to "
+                           "3 channels.", {"size": SMALL, "color": GREY_D})], ha="left", top=0.72)
+    return fig
+
+
 # --------------------------------------------------------------------------- chapter 09
 
 
@@ -1376,6 +1425,7 @@ DIAGRAMS = {
     "image_to_tokens": image_to_tokens,
     "volume_inputs": volume_inputs,
     "regularisers": regularisers,
+    "transfer_learning": transfer_learning,
     "gradcam_flow": gradcam_flow,
     "export_artefacts": export_artefacts,
     "fedavg_round": fedavg_round,
