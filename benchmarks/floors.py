@@ -206,8 +206,6 @@ CHAPTERS: dict[str, tuple[str, list[Quantity]]] = {
                  'min(r["sensitivity"] for r in chosen.values()) - at_half["nothing"]["sensitivity"]', "0"),
         Quantity("ECE, class weights minus nothing (ceiling)", 'ece["class weights"] - ece["nothing"]', "0.03",
                  kind="ceiling"),
-        Quantity("mean p(malignant) on the training set over its prevalence (ceiling)",
-                 "in_large / np.mean(y_train == MALIGNANT)", "0.75", kind="ceiling"),
         Quantity("batch statistics only: shift of mean p(malignant)", 'shifted["batch statistics only"] - in_large', "0"),
         Quantity("shift, batch statistics only minus dropout only",
                  'shifted["batch statistics only"] - shifted["dropout only"]', "0"),
