@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from medimgkit.data.resampling import resample
+from medimgkit.data.resampling import repeat_to_size, resample
 
 
 def test_oversampling_keeps_every_image_and_balances(breast):
@@ -36,3 +36,30 @@ def test_resample_refuses_bad_input():
         resample(np.zeros(3), np.zeros(3, int))
     with pytest.raises(ValueError, match="labels"):
         resample(np.zeros(4), np.zeros(3, int))
+
+
+def test_repeat_to_size_gives_a_small_subset_the_updates_of_the_full_split(breast):
+    from medimgkit.data import stratified_subset
+
+    x, y = breast["train"]
+    x_s, y_s = stratified_subset(x, y, 0.1, seed=0)
+    x_r, y_r = repeat_to_size(x_s, y_s, len(y))
+    times = round(len(y) / len(y_s))
+    assert len(y_r) == times * len(y_s) and abs(len(y_r) - len(y)) <= len(y_s)
+    assert np.array_equal(x_r[: len(y_s)], x_s) and np.array_equal(x_r[-len(y_s):], x_s)
+    assert np.bincount(y_r).tolist() == [times * c for c in np.bincount(y_s)]
+    x_same, y_same = repeat_to_size(x, y, len(y))                # the full split stays itself
+    assert np.array_equal(x_same, x) and np.array_equal(y_same, y)
+
+
+@pytest.mark.parametrize("size", [0, -5, 2.5])
+def test_repeat_to_size_refuses_a_size_that_is_not_a_positive_count(breast, size):
+    x, y = breast["train"]
+    with pytest.raises(ValueError, match=r"size must be a positive whole number of images, got"):
+        repeat_to_size(x[:10], y[:10], size)
+
+
+def test_repeat_to_size_refuses_labels_that_do_not_match(breast):
+    x, y = breast["train"]
+    with pytest.raises(ValueError, match=r"labels must be \(N,\) with N > 0 matching 10 images"):
+        repeat_to_size(x[:10], y[:9], 100)

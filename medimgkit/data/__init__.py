@@ -27,7 +27,7 @@ from medimgkit.data.pipeline import (
     stratified_subset,
     to_float,
 )
-from medimgkit.data.resampling import resample
+from medimgkit.data.resampling import repeat_to_size, resample
 from medimgkit.data.split import patient_kfold, patient_split, shared_patients, split_balance
 from medimgkit.data.volumes import middle_slices, orthogonal_slices
 
@@ -46,6 +46,7 @@ __all__ = [
     "load_medmnist_splits",
     "md5sum",
     "medmnist_path",
+    "repeat_to_size",
     "resample",
     "save_image_folder",
     "stratified_subset",

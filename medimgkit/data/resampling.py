@@ -49,3 +49,31 @@ def resample(images: np.ndarray, labels: np.ndarray, mode: str = "over", seed: i
             keep.append(rng.choice(idx, size=target, replace=False))
     order = rng.permutation(np.concatenate(keep))
     return images[order], labels[order]
+
+
+def repeat_to_size(images: np.ndarray, labels: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Repeat a small training subset whole, ``round(size / N)`` times, so that an epoch on it makes
+    about as many updates as an epoch on ``size`` images.
+
+    Used for learning curves: a network trained on 10 % of the images for the same number of epochs
+    would otherwise get a tenth of the updates, and the curve would measure the updates, not the data.
+    Every image appears equally often, in the original order of each copy; nothing is drawn at random.
+
+    Parameters
+    ----------
+    images : array (N, ...)
+    labels : array (N,)
+    size : int
+        The number of images an epoch should roughly have (usually the full training split's).
+
+    Returns
+    -------
+    (images, labels), ``k * N`` of each, with ``k = max(1, round(size / N))``.
+    """
+    labels = np.asarray(labels)
+    if len(labels) == 0 or labels.ndim != 1 or len(labels) != len(images):
+        raise ValueError(f"labels must be (N,) with N > 0 matching {len(images)} images, got shape {labels.shape}")
+    if int(size) != size or size < 1:
+        raise ValueError(f"size must be a positive whole number of images, got {size!r}")
+    times = max(1, int(round(size / len(labels))))
+    return np.concatenate([images] * times), np.concatenate([labels] * times)
