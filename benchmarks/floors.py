@@ -212,6 +212,14 @@ CHAPTERS: dict[str, tuple[str, list[Quantity]]] = {
         Quantity("Platt scaling: test ECE after minus before (ceiling)", "ece_platt - ece[worst]", "0",
                  kind="ceiling", margin=0.0),  # the smallest improvement measured was 0.027, under the usual margin
     ]),
+    "06b": ("06b_beating_the_benchmark", [
+        Quantity("recipe, mean of the seeds' test AUC", "mean_auc", "FINAL_FLOOR"),
+        Quantity("AUC 95 % CI width, cross-validation minus the validation split (ceiling)",
+                 'ci_width["cross-validation"] - ci_width["validation split"]', "0", kind="ceiling"),
+        Quantity("threshold 95 % band width, out-of-fold minus validation (ceiling)",
+                 'widths[f"out-of-fold ({len(cv.labels)} images)"] - widths["validation split (78 images)"]', "0",
+                 kind="ceiling", modes=("full",)),
+    ]),
     "13": ("13_challenges", [
         Quantity("CNN test AUC", 'baseline["auc"]', "0.75"),
         Quantity("worst shifted test AUC minus the original (ceiling)", 'worst_auc - baseline["auc"]', "-0.02",
