@@ -196,7 +196,7 @@ CHAPTERS: dict[str, tuple[str, list[Quantity]]] = {
         Quantity("TFLite float32 largest difference from Keras (ceiling)", 'results["TFLite float32"]["max_diff"]', "1e-4",
                  kind="ceiling", margin=0.0, step=1e-6),
     ]),
-    "12": ("12_faq", [
+    "06c": ("06c_thresholds_and_calibration", [
         Quantity("sensitivity at 0.5, class weights minus nothing", 'sens["class weights"] - sens["nothing"]', "0"),
         Quantity("spread of the three test AUCs (ceiling)", "max(aucs.values()) - min(aucs.values())", "0.1",
                  kind="ceiling"),

@@ -1070,7 +1070,7 @@ def fedavg_round():
     return fig
 
 
-# --------------------------------------------------------------------------- chapter 12
+# --------------------------------------------------------------------------- chapter 06c
 
 
 def _threshold_panel(ax, x, benign, malignant, t, title, show_legend):
@@ -1102,7 +1102,7 @@ def _rates(x, benign, malignant, t):
 
 
 def threshold_tradeoff():
-    """Chapter 12: a threshold on two overlapping score distributions.
+    """Chapter 06c: a threshold on two overlapping score distributions.
 
     Schematic score distributions (Beta densities chosen for the picture, not
     the book's model) of benign/normal and malignant images over the predicted
@@ -1133,6 +1133,70 @@ def threshold_tradeoff():
              fontsize=SMALL, color=GREY_D)
     fig.text(0.04, 0.015, "schematic distributions; lowering t finds more cancers and raises more false alarms",
              fontsize=SMALL, color=GREY_D)
+    return fig
+
+
+# --------------------------------------------------------------------------- chapter 12
+
+
+def parameters_and_multiply_adds():
+    """Chapter 12: the two costs of a layer, parameters and multiply-adds.
+
+    One 3 x 3 convolution with C = 32 channels in and K = 32 filters out (the
+    width of ``medimgkit.models.improved_cnn``): its parameters, f * f * C * K
+    weights plus K biases = 9,248, are stored once and do not depend on the
+    image; its multiply-adds, H * W * K * (f * f * C), are paid per image,
+    because every filter is applied at every output position (same padding).
+    The table's numbers are computed here from those formulas and checked in
+    the chapter against Keras layers: 7,225,344 on a 28 x 28 map, 451,584 on a
+    7 x 7 map, and a dense layer 1,152 -> 2 (2,306 parameters, 2,304
+    multiply-adds: each weight used once). Drawn for this book.
+    """
+    f, c, k = 3, 32, 32
+    params = f * f * c * k + k
+    fig, ax = canvas(6.8, 4.1)
+    text(ax, 0.1, 3.92, f"one {f} × {f} convolution, C = {c} channels in, K = {k} filters out", size=FS,
+         ha="left", weight="bold")
+    # left: the filters, stored once
+    for i in range(5):
+        x0, y0 = 0.45 + i * 0.09, 2.05 + i * 0.09
+        ax.add_patch(Rectangle((x0, y0), 0.6, 0.6, fc=BLUE_L, ec=BLUE_D, lw=0.9, zorder=2 + i))
+        for j in (1, 2):
+            ax.plot([x0 + 0.2 * j, x0 + 0.2 * j], [y0, y0 + 0.6], color=BLUE_D, lw=0.5, zorder=2 + i)
+            ax.plot([x0, x0 + 0.6], [y0 + 0.2 * j, y0 + 0.2 * j], color=BLUE_D, lw=0.5, zorder=2 + i)
+    text(ax, 0.1, 1.8, f"K = {k} filters, each {f} × {f} × {c}", size=SMALL, color=BLUE_D, ha="left")
+    lines_in(ax, 1.6, 2.5, [("parameters: stored once", {"color": BLUE_D, "weight": "bold"}),
+                             (r"$f \cdot f \cdot C \cdot K + K$", {}),
+                             (f"= {params:,} numbers", {"size": SMALL}),
+                             ("the same for any image size", {"size": SMALL, "color": GREY_D})], ha="left")
+    # right: the feature map, the window at several positions
+    gx, gy, cell, n = 5.2, 1.75, 0.18, 8
+    for i in range(n + 1):
+        ax.plot([gx + i * cell, gx + i * cell], [gy, gy + n * cell], color=GREY, lw=0.5, zorder=2)
+        ax.plot([gx, gx + n * cell], [gy + i * cell, gy + i * cell], color=GREY, lw=0.5, zorder=2)
+    for (col, row), colour in (((0, 5), ORANGE_D), ((3, 5), ORANGE), ((5, 2), ORANGE), ((2, 0), ORANGE)):
+        ax.add_patch(Rectangle((gx + col * cell, gy + row * cell), 3 * cell, 3 * cell, fc=ORANGE_L, ec=colour,
+                               lw=1.3, alpha=0.85, zorder=3))
+    arrow(ax, (gx + 1.5 * cell, gy + 6.5 * cell), (gx + 4.3 * cell, gy + 6.5 * cell), color=ORANGE_D, lw=1.1)
+    text(ax, gx + n * cell / 2, gy - 0.2, "H × W output positions", size=SMALL, color=GREY_D)
+    lines_in(ax, 3.7, 2.5, [("multiply-adds:", {"color": VERM_D, "weight": "bold"}),
+                              ("paid per image", {"color": VERM_D, "weight": "bold"}),
+                              (r"$H \cdot W \cdot K \cdot (f \cdot f \cdot C)$", {}),
+                              ("every filter at", {"size": SMALL, "color": GREY_D}),
+                              ("every position", {"size": SMALL, "color": GREY_D})], ha="left")
+    # the table
+    rows = [("3 × 3 convolution on a 28 × 28 map", params, 28 * 28 * k * f * f * c),
+            ("3 × 3 convolution on a 7 × 7 map", params, 7 * 7 * k * f * f * c),
+            ("dense layer, 1,152 → 2 (each weight used once)", 1152 * 2 + 2, 1152 * 2)]
+    top = 1.28
+    text(ax, 4.6, top, "parameters", size=SMALL, color=BLUE_D, ha="right", weight="bold")
+    text(ax, 6.6, top, "multiply-adds", size=SMALL, color=VERM_D, ha="right", weight="bold")
+    ax.plot([0.1, 6.7], [top - 0.14, top - 0.14], color=GREY, lw=0.6)
+    for i, (label, p, m) in enumerate(rows):
+        y = top - 0.34 - i * 0.27
+        text(ax, 0.1, y, label, size=SMALL, ha="left")
+        text(ax, 4.6, y, f"{p:,}", size=SMALL, ha="right")
+        text(ax, 6.6, y, f"{m / 1e6:.2f} million" if m > 1e5 else f"{m:,}", size=SMALL, ha="right")
     return fig
 
 
@@ -1430,6 +1494,7 @@ DIAGRAMS = {
     "export_artefacts": export_artefacts,
     "fedavg_round": fedavg_round,
     "threshold_tradeoff": threshold_tradeoff,
+    "parameters_and_multiply_adds": parameters_and_multiply_adds,
     "dataset_shift": dataset_shift,
 }
 
