@@ -147,7 +147,10 @@ def run(cmd: list, log: Path | None = None, env: dict | None = None, cwd: Path |
 
 def clean_env(work: Path) -> dict:
     """The environment for the venv's commands: nothing that points Python at another tree."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PIP_CONSTRAINT")}
+    # PYTHONDONTWRITEBYTECODE (set on CI) goes too: the stack is installed without byte-compiling it, so
+    # the first import of each module writes its .pyc into the venv and later processes reuse it.
+    drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PIP_CONSTRAINT", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env["TMPDIR"] = str(work / "tmp")  # pip's git clone and build folders stay in the work folder
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -262,12 +265,17 @@ def main(argv: list[str] | None = None) -> int:
         vpy = venv / "bin" / "python"
         pip = [vpy, "-m", "pip", "install", "--no-input", "-q"]
         # The stack's wheels are downloaded once into the wheelhouse and kept between runs and
-        # clones: when they are all there, the install asks no index. Byte-compiled at install
-        # (no --no-compile): with PYTHONDONTWRITEBYTECODE=1, as on CI, every process would
-        # otherwise compile TensorFlow again on import (measured: +10-15 s per chapter).
+        # clones: when they are all there, the install asks no index. uv (the test extra) installs
+        # them in seconds from its cache, pip when uv is missing. Neither byte-compiles the whole
+        # stack (that took about 40 s for TensorFlow's every file): clean_env lets the venv's
+        # processes write the .pyc of what they import, once, into the venv.
         wheels = Path(args.wheelhouse).expanduser().resolve()
         wheels.mkdir(parents=True, exist_ok=True)
-        from_disk = [*pip, "--no-index", "--find-links", wheels, "-c", CONSTRAINTS, *pins]
+        uv = shutil.which("uv", path=os.pathsep.join([str(ROOT / ".venv" / "bin"), str(Path(sys.executable).parent)]))
+        uv = uv or shutil.which("uv")
+        installer = [uv, "pip", "install", "-q", "--python", vpy] if uv else [*pip, "--no-compile"]
+        from_disk = [*installer, "--no-index", "--find-links", wheels, "-c", CONSTRAINTS, *pins]
+        say(f"installing the stack with {'uv (' + uv + ')' if uv else 'pip (uv is not installed: slower)'}")
         try:
             run(from_disk, log=work / "pip-stack.log", env=env)
             say(f"the pinned wheels were all in {wheels}")
