@@ -19,7 +19,7 @@ page and width:
   children (an output widget: its figure).
 
 Screenshots of each page at both widths (the whole page, in parts of at most
-4000 px) go to ``artifacts/site/<page>-<width>[-partN].png``; ``artifacts/site/figures.json`` lists
+4000 px, JPEG) go to ``artifacts/site/<page>-<width>[-partN].jpg``; ``artifacts/site/figures.json`` lists
 every output figure with the scale it is shown at; a figure below the
 legibility rule fails (see ``test_figure_scale``).
 
